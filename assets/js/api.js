@@ -1,0 +1,275 @@
+// The HTTP API (docs/API.md) as the page uses it: JSON helpers, a run's live
+// stream with our own reconnect (resume with ?after=<last seq>), and the
+// project-wide change feed (/api/events).
+
+/**
+ * @typedef {"queued"|"running"|"succeeded"|"failed"|"stopped"|"lost"} RunStatus
+ * @typedef {{
+ *   run_id: string, config_name: string, status: RunStatus, command: string[],
+ *   created_at: number, started_at: number|null, ended_at: number|null,
+ *   exit_code: number|null, signal: number|null, records: number,
+ *   start_time: number, result_dir: string|null,
+ * }} Run
+ * @typedef {{
+ *   seq: number, type: "stdout", t: number, stream: "stdout"|"stderr"|"devloop",
+ *   lineno: number, text: string, partial?: true, wrap?: true,
+ * }} OutputRecord
+ * @typedef {{ seq: number, type: "event", t: number, event: {type: string, [k: string]: any} }} EventRecord
+ * @typedef {OutputRecord|EventRecord} LogRecord
+ * @typedef {{ records: LogRecord[], next_after: number, last_seq: number, complete: boolean }} LogPage
+ * @typedef {{ name: string, ext: string, size: number, mtime_ms: number }} ConfigEntry
+ * @typedef {{ success: boolean, run_id: string, command: string, status: RunStatus }} LaunchReply
+ * @typedef {{ type: "complete", exit_code: number|null, signal: number|null, status: RunStatus }} CompleteMsg
+ */
+
+/** An HTTP error with the server's `{"error": ...}` message. */
+export class ApiError extends Error {
+  /** @param {number} status @param {string} message @param {any} body */
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/**
+ * @param {string} url
+ * @param {RequestInit} [init]
+ */
+async function request(url, init) {
+  const res = await fetch(url, { credentials: 'same-origin', ...init });
+  const type = res.headers.get('content-type') || '';
+  let body = null;
+  if (type.includes('json')) {
+    try { body = await res.json(); } catch { body = null; }
+  } else {
+    body = await res.text();
+  }
+  if (!res.ok) {
+    const msg = (body && typeof body === 'object' && body.error) ? String(body.error)
+      : (typeof body === 'string' && body.trim()) ? body.trim().slice(0, 300) : `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, msg, body);
+  }
+  return body;
+}
+
+const enc = encodeURIComponent;
+const post = (url, data) => request(url, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(data ?? {}),
+});
+
+export const api = {
+  /** @returns {Promise<{ok: boolean, version: string, project: string}>} */
+  health: () => request('/api/health'),
+  /** @returns {Promise<{configs: ConfigEntry[]}>} */
+  configs: () => request('/api/configs'),
+  /** @param {string} configName @returns {Promise<LaunchReply>} */
+  launch: (configName) => post('/api/launch', { configName }),
+  /** @returns {Promise<{runs: Run[]}>} */
+  runs: () => request('/api/runs'),
+  /** @param {string} id @returns {Promise<Run>} */
+  run: (id) => request(`/api/runs/${enc(id)}`),
+  /** @param {string} id @returns {Promise<Run>} */
+  stop: (id) => post(`/api/runs/${enc(id)}/stop`, {}),
+  /** @param {string} id @param {number} after @param {number} limit @returns {Promise<LogPage>} */
+  logPage: (id, after, limit) => request(`/api/runs/${enc(id)}/log?format=json&after=${after}&limit=${limit}`),
+  /** @param {string} id */
+  logUrl: (id) => `/api/runs/${enc(id)}/log`,
+  /** @param {string} id @param {number} after */
+  streamUrl: (id, after) => `/api/runs/${enc(id)}/stream?after=${after}`,
+  /** Results come with a later issue: a 404 means "not there yet" → null. */
+  results: async () => {
+    try { return await request('/api/results'); } catch (e) { if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null; throw e; }
+  },
+};
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
+
+/**
+ * A run's live stream. Never relies on EventSource's own reconnect: on any error
+ * it closes the source, re-reads the run (GET /api/runs/{id}) and opens a new one
+ * with ?after=<last seq seen>, with backoff. Records with seq <= last seen are dropped,
+ * so a resume can neither lose nor double a record.
+ */
+export class RunStream {
+  /**
+   * @param {string} runId
+   * @param {{
+   *   after: number,
+   *   onRecords: (recs: LogRecord[]) => void,
+   *   onRun: (run: Run) => void,
+   *   onComplete: (msg: CompleteMsg) => void,
+   *   onState: (state: "connecting"|"live"|"reconnecting"|"ended"|"closed"|"gone", info?: string) => void,
+   *   onError?: (message: string) => void,
+   * }} handlers
+   */
+  constructor(runId, handlers) {
+    this.runId = runId;
+    this.h = handlers;
+    this.lastSeq = handlers.after || 0;
+    /** @type {EventSource|null} */
+    this.es = null;
+    this.attempt = 0;
+    this.timer = 0;
+    this.state = 'closed';
+    this.ended = false;
+    this.closed = false;
+    /** @type {LogRecord[]} */
+    this.pending = [];
+    this.flushQueued = false;
+  }
+
+  start() {
+    this.closed = false;
+    if (this.ended) return;
+    this._open(false);
+  }
+
+  /** @param {string} s @param {string} [info] */
+  _setState(s, info) {
+    this.state = s;
+    this.h.onState(/** @type {any} */ (s), info);
+  }
+
+  /** @param {boolean} isRetry */
+  async _open(isRetry) {
+    if (this.closed || this.ended) return;
+    this._setState(isRetry ? 'reconnecting' : 'connecting');
+    if (isRetry) {
+      // Re-read the run first: tells whether the server is back, and lands a
+      // status change (e.g. a completion) that happened while we were away.
+      try {
+        const run = await api.run(this.runId);
+        if (this.closed) return;
+        this.h.onRun(run);
+      } catch (e) {
+        if (this.closed) return;
+        if (e instanceof ApiError && e.status === 404) { this._setState('gone', 'run not found'); return; }
+        this._retryLater();
+        return;
+      }
+    }
+    const es = new EventSource(api.streamUrl(this.runId, this.lastSeq));
+    this.es = es;
+    es.onopen = () => {
+      if (this.es !== es) return;
+      this.attempt = 0;
+      this._setState('live');
+    };
+    es.onmessage = (ev) => this._message(es, ev);
+    es.onerror = () => {
+      if (this.es !== es) return;
+      es.close();
+      this.es = null;
+      this._flush();
+      if (this.ended || this.closed) return;
+      this._retryLater();
+    };
+  }
+
+  _retryLater() {
+    this._setState('reconnecting');
+    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    this.attempt++;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this._open(true), delay);
+  }
+
+  /** @param {EventSource} es @param {MessageEvent} ev */
+  _message(es, ev) {
+    if (this.es !== es) return;
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    if (!msg || typeof msg !== 'object') return;
+    if (this.state !== 'live') { this.attempt = 0; this._setState('live'); }
+    switch (msg.type) {
+      case 'stdout':
+      case 'event': {
+        const seq = Number(msg.seq);
+        if (!(seq > this.lastSeq)) return; // already seen: never double a record
+        this.lastSeq = seq;
+        this.pending.push(msg);
+        // Many records arrive per frame during a flood: hand them over in batches.
+        if (this.pending.length >= 5000) this._flush();
+        else if (!this.flushQueued) { this.flushQueued = true; queueMicrotask(() => this._flush()); }
+        return;
+      }
+      case 'status':
+        if (msg.run) this.h.onRun(msg.run);
+        return;
+      case 'complete':
+        this._flush();
+        this.ended = true;
+        es.close();
+        this.es = null;
+        this.h.onComplete(msg);
+        this._setState('ended');
+        return;
+      case 'error':
+        this.h.onError?.(String(msg.message ?? 'stream error'));
+        return;
+      default:
+        return;
+    }
+  }
+
+  _flush() {
+    this.flushQueued = false;
+    if (!this.pending.length) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.h.onRecords(batch);
+  }
+
+  /** Stop streaming (tab closed or put in the background). `start()` resumes after lastSeq. */
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.es) { this.es.close(); this.es = null; }
+    this._flush();
+    if (!this.ended) this._setState('closed');
+  }
+}
+
+/**
+ * The project-wide change feed, GET /api/events, with the same self-managed
+ * reconnect. `onReconnect` fires after every (re)connection so callers re-read
+ * what they may have missed.
+ */
+export class ProjectEvents {
+  /**
+   * @param {{ onMessage: (msg: any) => void, onState: (s: "live"|"reconnecting") => void, onConnect: () => void }} h
+   */
+  constructor(h) {
+    this.h = h;
+    this.attempt = 0;
+    /** @type {EventSource|null} */
+    this.es = null;
+    this.timer = 0;
+  }
+  start() {
+    const es = new EventSource('/api/events');
+    this.es = es;
+    es.onopen = () => {
+      if (this.es !== es) return;
+      this.attempt = 0;
+      this.h.onState('live');
+      this.h.onConnect();
+    };
+    es.onmessage = (ev) => {
+      let msg; try { msg = JSON.parse(ev.data); } catch { return; }
+      if (msg && typeof msg === 'object') this.h.onMessage(msg);
+    };
+    es.onerror = () => {
+      if (this.es !== es) return;
+      es.close();
+      this.es = null;
+      this.h.onState('reconnecting');
+      const delay = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.start(), delay);
+    };
+  }
+}

@@ -1,0 +1,405 @@
+// One open run: its header (status badge, elapsed, connection, Stop), its
+// "Output" and "Samples" tabs, the log toolbar (search, timestamps, clear,
+// download) and the live stream that feeds both views.
+
+import { api, RunStream } from './api.js';
+import { LogModel } from './logmodel.js';
+import { LogView } from './logview.js';
+import { SamplesModel, SamplesView, progressBar, setProgressBar } from './samples.js';
+import { el, fmtInt, runElapsed, FINAL } from './util.js';
+
+/** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
+const REPLAY_MAX = 20_000;
+const TAIL_RECORDS = 3000;
+
+export class RunSession {
+  /**
+   * @param {string} runId
+   * @param {{ onStatus: (s: RunSession) => void, onComplete: (s: RunSession) => void }} hooks
+   */
+  constructor(runId, hooks) {
+    this.runId = runId;
+    this.hooks = hooks;
+    /** @type {import('./api.js').Run|null} */
+    this.run = null;
+    this.connState = 'connecting';
+    this.active = false;
+    this.lastActive = 0;
+    this.unseen = '';       // ✓ / ✗ once it finished while not looked at
+    this.tab = 'output';
+    this.userPickedTab = false;
+    this.eventsGap = false;  // events before the stream start were never seen
+    this.scanning = false;
+    /** @type {number|null} */
+    this.pendingLine = null;
+
+    this.model = new LogModel(runId, () => this.logView.invalidate());
+    this.logView = new LogView(this.model, { runId, onFollowChange: () => {} });
+    this._newSamples();
+
+    this.stream = new RunStream(runId, {
+      after: 0,
+      onRecords: (recs) => this._onRecords(recs),
+      onRun: (run) => this.setRun(run),
+      onComplete: (msg) => this._onComplete(msg),
+      onState: (s, info) => { this.connState = s; this._renderConn(info); },
+      onError: (message) => { this.errorBox.hidden = false; this.errorBox.textContent = 'Server: ' + message; },
+    });
+    this._build();
+  }
+
+  _newSamples() {
+    this.samples = new SamplesModel(() => {});
+    this.samplesView = new SamplesView(this.samples);
+    if (this.samplesHost) this.samplesHost.replaceChildren(this.samplesView.root);
+  }
+
+  _build() {
+    this.title = el('h2', { class: 'run-title' });
+    this.idLabel = el('span', { class: 'run-id', attrs: { title: 'Run id' } });
+    this.badge = el('span', { class: 'badge' });
+    this.elapsed = el('span', { class: 'elapsed' });
+    this.conn = el('span', { class: 'conn', hidden: true });
+    this.stopBtn = el('button', { class: 'btn btn-danger stop', text: 'Stop', attrs: { type: 'button' }, on: { click: () => this._askStop() } });
+    this.confirmBox = el('div', { class: 'confirm', hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm stop' } },
+      el('span', { text: 'Stop this run? It gets SIGTERM, then SIGKILL after the grace period.' }),
+      el('button', { class: 'btn btn-danger confirm-stop', text: 'Stop run', attrs: { type: 'button' }, on: { click: () => this._doStop() } }),
+      el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => this.closePanels() } }));
+    this.pb = progressBar();
+    this.pb.bar.classList.add('pbar-head');
+    this.pb.bar.hidden = true;
+    this.cmd = el('div', { class: 'run-cmd' });
+    this.errorBox = el('div', { class: 'run-error', hidden: true });
+
+    const head = el('div', { class: 'run-head' },
+      el('div', { class: 'run-head-row' },
+        el('div', { class: 'run-head-title' }, this.title, this.idLabel),
+        el('div', { class: 'run-head-status' }, this.badge, this.elapsed, this.conn),
+        el('div', { class: 'spacer' }),
+        this.stopBtn),
+      this.confirmBox, this.cmd, this.pb.bar, this.errorBox);
+
+    // Output / Samples tabs
+    this.tabOut = el('button', { class: 'subtab', text: 'Output', attrs: { type: 'button', role: 'tab' }, on: { click: () => this.showTab('output', true) } });
+    this.sampleCount = el('span', { class: 'count' });
+    this.tabSamples = el('button', { class: 'subtab', attrs: { type: 'button', role: 'tab' }, on: { click: () => this.showTab('samples', true) } }, 'Samples', this.sampleCount);
+
+    // Log toolbar
+    this.searchInput = el('input', { class: 'search-input', attrs: { type: 'search', placeholder: 'Search log  ( / )', 'aria-label': 'Search log', spellcheck: 'false' } });
+    this.searchCount = el('span', { class: 'search-count' });
+    const prev = el('button', { class: 'btn btn-icon search-prev', text: '↑', attrs: { type: 'button', title: 'Previous match (Shift+Enter)' }, on: { click: () => this._step(-1) } });
+    const next = el('button', { class: 'btn btn-icon search-next', text: '↓', attrs: { type: 'button', title: 'Next match (Enter)' }, on: { click: () => this._step(1) } });
+    let searchTimer = 0;
+    this.searchInput.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => this._search(), 120); });
+    this.searchInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); clearTimeout(searchTimer); if (this.logView.query !== this.searchInput.value) this._search(); this._step(e.shiftKey ? -1 : 1); }
+      else if (e.key === 'Escape') { e.preventDefault(); this.searchInput.value = ''; this._search(); this.searchInput.blur(); this.logView.scroller.focus(); }
+    });
+    this.timeToggle = el('input', { attrs: { type: 'checkbox' }, checked: this.logView.showTime, on: { change: () => this.logView.setShowTime(this.timeToggle.checked) } });
+    const clearBtn = el('button', { class: 'btn', text: 'Clear', attrs: { type: 'button', title: 'Clear the view (the log is kept)' }, on: { click: () => this.logView.clear() } });
+    this.download = el('a', { class: 'btn', text: 'Download log', attrs: { href: api.logUrl(this.runId), download: `${this.runId}.log` } });
+    this.followLabel = el('span', { class: 'follow-state' });
+    this.logView.onFollowChange = (f) => { this.followLabel.textContent = f ? '' : 'paused'; };
+
+    this.toolbar = el('div', { class: 'log-tools' },
+      el('div', { class: 'search' }, this.searchInput, this.searchCount, prev, next),
+      el('label', { class: 'toggle' }, this.timeToggle, ' Timestamps'),
+      clearBtn, this.download, this.followLabel);
+
+    this.tabsRow = el('div', { class: 'run-subtabs', attrs: { role: 'tablist' } }, this.tabOut, this.tabSamples, el('div', { class: 'spacer' }), this.toolbar);
+    this.outputHost = el('div', { class: 'run-pane output-pane' }, this.logView.root);
+    this.samplesHost = el('div', { class: 'run-pane samples-pane', hidden: true }, this.samplesView.root);
+    this.root = el('section', { class: 'run-view', hidden: true, dataset: { run: this.runId } }, head, this.tabsRow, this.outputHost, this.samplesHost);
+    this.showTab('output', false);
+    this._renderHead();
+  }
+
+  /** Load the run and start streaming (from the start, or its tail if huge). */
+  async open() {
+    try {
+      const run = await api.run(this.runId);
+      this.setRun(run);
+      if (run.records > REPLAY_MAX) {
+        const after = Math.max(0, run.records - TAIL_RECORDS);
+        this.stream.lastSeq = after;
+        this.model.markIncomplete();
+        this.eventsGap = after > 0;
+      }
+    } catch (e) {
+      this.errorBox.hidden = false;
+      this.errorBox.textContent = `Could not load run: ${e.message}`;
+      if (e.status === 404) { this.connState = 'gone'; this._renderConn(); return; }
+    }
+  }
+
+  /** Start (or resume after the last seq seen) the live stream. */
+  async resume() {
+    if (this.stream.ended || (this.stream.state !== 'closed' && !this.stream.closed)) return;
+    // Far behind (e.g. a flood while in the background)? Continue from the tail instead.
+    if (this.run && !FINAL.has(this.run.status) && this.stream.lastSeq > 0) {
+      try {
+        const run = await api.run(this.runId);
+        this.setRun(run);
+        if (run.records - this.stream.lastSeq > REPLAY_MAX) {
+          this.stream.lastSeq = Math.max(this.stream.lastSeq, run.records - TAIL_RECORDS);
+          this.model.markIncomplete();
+          this.eventsGap = true;
+        }
+      } catch { /* the stream's own retry handles a server that is away */ }
+    }
+    this.stream.start();
+  }
+
+  pause() { if (!this.stream.ended) this.stream.close(); }
+
+  dispose() {
+    this.stream.close();
+    this.root.remove();
+  }
+
+  /** @param {import('./api.js').Run} run */
+  setRun(run) {
+    if (!run || run.run_id !== this.runId) return;
+    const prev = this.run?.status;
+    this.run = run;
+    this._renderHead();
+    if (prev !== run.status) this.hooks.onStatus(this);
+  }
+
+  /** @param {import('./api.js').LogRecord[]} recs */
+  _onRecords(recs) {
+    let events = 0;
+    for (const r of recs) {
+      if (r.type === 'stdout') this.model.apply(r);
+      else if (r.type === 'event') {
+        if (this.scanning) (this._scanBuffer ||= []).push(r);
+        else { this.samples.apply(r); events++; }
+      }
+    }
+    if (this.run && recs.length) {
+      const last = recs[recs.length - 1].seq;
+      if (last > this.run.records) this.run.records = last;
+    }
+    this.logView.invalidate();
+    if (events) this._samplesChanged();
+  }
+
+  _samplesChanged() {
+    if (this._samplesFrame) return;
+    this._samplesFrame = requestAnimationFrame(() => {
+      this._samplesFrame = 0;
+      this._renderSamplesHead();
+      if (this.active && this.tab === 'samples') this.samplesView.render(this._endT());
+    });
+  }
+
+  _endT() {
+    const r = this.run;
+    return r && r.ended_at && FINAL.has(r.status) ? r.ended_at : Date.now();
+  }
+
+  /** @param {import('./api.js').CompleteMsg} msg */
+  _onComplete(msg) {
+    if (this.run) {
+      this.run = { ...this.run, status: msg.status || this.run.status, exit_code: msg.exit_code ?? this.run.exit_code, signal: msg.signal ?? this.run.signal, ended_at: this.run.ended_at || Date.now() };
+    }
+    this.logView.ended = true;
+    this.logView.invalidate();
+    this._renderHead();
+    this.hooks.onComplete(this);
+    // Re-read for exact end time and record count.
+    api.run(this.runId).then((r) => this.setRun(r)).catch(() => {});
+  }
+
+  /** @param {"output"|"samples"} which @param {boolean} byUser */
+  showTab(which, byUser) {
+    if (byUser) this.userPickedTab = true;
+    this.tab = which;
+    this.tabOut.classList.toggle('active', which === 'output');
+    this.tabSamples.classList.toggle('active', which === 'samples');
+    this.tabOut.setAttribute('aria-selected', String(which === 'output'));
+    this.tabSamples.setAttribute('aria-selected', String(which === 'samples'));
+    this.outputHost.hidden = which !== 'output';
+    this.samplesHost.hidden = which !== 'samples';
+    this.toolbar.classList.toggle('invisible', which !== 'output');
+    this.logView.setActive(this.active && which === 'output');
+    if (which === 'samples') {
+      if (this.eventsGap && !this.scanning) this._scanEvents();
+      for (const s of this.samples.samples.values()) this.samples.dirty.add(s);
+      this.samplesView.render(this._endT());
+    }
+  }
+
+  /** Events from before the stream start were skipped (huge run): read them from the log. */
+  async _scanEvents() {
+    this.scanning = true;
+    this._scanBuffer = [];
+    const upto = this.stream.lastSeq;
+    this._newSamples();
+    this.samplesView.stats.textContent = 'Reading events from the log…';
+    try {
+      let after = 0;
+      while (after < upto) {
+        const page = await api.logPage(this.runId, after, 10000);
+        if (!page.records.length) break;
+        for (const r of page.records) if (r.type === 'event' && r.seq <= upto) this.samples.apply(r);
+        after = page.records[page.records.length - 1].seq;
+        this.samplesView.stats.textContent = `Reading events from the log… ${Math.min(100, Math.round(after / upto * 100))}%`;
+        if (page.complete && after >= page.last_seq) break;
+      }
+      this.eventsGap = false;
+    } catch (e) {
+      this.samplesView.stats.textContent = `Could not read events: ${e.message}`;
+    } finally {
+      this.scanning = false;
+      for (const r of this._scanBuffer || []) if (r.seq > upto) this.samples.apply(r);
+      this._scanBuffer = null;
+      this._samplesChanged();
+    }
+  }
+
+  /** @param {boolean} on */
+  setActive(on) {
+    this.active = on;
+    this.root.hidden = !on;
+    if (on) {
+      this.lastActive = Date.now();
+      this.unseen = '';
+    }
+    this.logView.setActive(on && this.tab === 'output');
+    if (on && this.tab === 'samples') this.showTab('samples', false);
+  }
+
+  /** Open scrolled to line L (from a #run=ID&line=N link). @param {number} L */
+  gotoLine(L) {
+    this.showTab('output', true);
+    const tryGo = () => {
+      if (this.model.total >= L || (this.run && FINAL.has(this.run.status) && this.stream.ended)) {
+        this.logView.scrollToLine(Math.min(L, Math.max(1, this.model.total)));
+        this.pendingLine = null;
+        return true;
+      }
+      return false;
+    };
+    if (tryGo()) return;
+    // The line is not known yet (stream still replaying): retry as records arrive.
+    this.pendingLine = L;
+    const poll = () => { if (this.pendingLine !== L) return; if (!tryGo()) setTimeout(poll, 100); };
+    setTimeout(poll, 100);
+  }
+
+  // ---- search ------------------------------------------------------------
+
+  focusSearch() {
+    this.showTab('output', true);
+    this.searchInput.focus();
+    this.searchInput.select();
+  }
+
+  _search() {
+    const q = this.searchInput.value;
+    const n = this.logView.setQuery(q);
+    this.logView.matchIndex = -1;
+    this._renderSearchCount(n);
+  }
+
+  /** @param {1|-1} dir */
+  _step(dir) {
+    if (this.logView.query !== this.searchInput.value) this._search();
+    this.logView.step(dir);
+    this._renderSearchCount(this.logView.matches.length);
+  }
+
+  /** @param {number} n */
+  _renderSearchCount(n) {
+    const v = this.logView;
+    if (!v.query) { this.searchCount.textContent = ''; return; }
+    let s = n === 0 ? 'no matches' : v.matchIndex >= 0 ? `${v.matchIndex + 1} of ${fmtInt(n)}` : `${fmtInt(n)} match${n === 1 ? '' : 'es'}`;
+    if (this.model.incomplete) {
+      const { lo, hi } = this.model.cachedSpan();
+      s += ` in lines ${fmtInt(lo)}–${fmtInt(hi)}`;
+    }
+    this.searchCount.textContent = s;
+    this.searchCount.classList.toggle('none', n === 0);
+  }
+
+  // ---- stop ----------------------------------------------------------------
+
+  _askStop() {
+    this.confirmBox.hidden = false;
+    /** @type {HTMLElement} */ (this.confirmBox.querySelector('.confirm-stop')).focus();
+  }
+
+  async _doStop() {
+    this.confirmBox.hidden = true;
+    this.stopBtn.disabled = true;
+    this.stopBtn.textContent = 'Stopping…';
+    try {
+      const run = await api.stop(this.runId);
+      this.setRun(run);
+    } catch (e) {
+      this.errorBox.hidden = false;
+      this.errorBox.textContent = `Stop failed: ${e.message}`;
+      this.stopBtn.disabled = false;
+    }
+    this._renderHead();
+  }
+
+  /** Close transient panels (Esc). Returns true if something was closed. */
+  closePanels() {
+    if (!this.confirmBox.hidden) { this.confirmBox.hidden = true; return true; }
+    if (document.activeElement === this.searchInput) { this.searchInput.blur(); this.logView.scroller.focus(); return true; }
+    return false;
+  }
+
+  // ---- header ----------------------------------------------------------------
+
+  _renderHead() {
+    const r = this.run;
+    this.title.textContent = r ? r.config_name : this.runId;
+    this.idLabel.textContent = this.runId;
+    const st = r ? r.status : 'loading';
+    this.badge.className = 'badge st-' + st;
+    this.badge.textContent = st;
+    this.badge.dataset.status = st;
+    this.elapsed.textContent = r ? runElapsed(r) : '';
+    if (r) {
+      const exit = FINAL.has(r.status) ? (r.signal ? ` · signal ${r.signal}` : r.exit_code != null ? ` · exit ${r.exit_code}` : '') : '';
+      this.cmd.textContent = (Array.isArray(r.command) ? r.command.join(' ') : String(r.command || '')) + exit;
+      this.cmd.title = this.cmd.textContent;
+    }
+    const live = r && (r.status === 'running' || r.status === 'queued');
+    this.stopBtn.hidden = !live;
+    if (live && this.stopBtn.textContent !== 'Stopping…') this.stopBtn.disabled = false;
+    if (!live) { this.stopBtn.textContent = 'Stop'; this.confirmBox.hidden = true; }
+    if (r && FINAL.has(r.status)) this.logView.ended = this.stream.ended || this.logView.ended;
+    this._renderSamplesHead();
+  }
+
+  _renderSamplesHead() {
+    const m = this.samples;
+    const o = m.overall();
+    this.sampleCount.textContent = m.samples.size ? ` ${o && o.total ? `${o.done}/${o.total}` : m.samples.size}` : '';
+    setProgressBar(this.pb, m, this._endT());
+  }
+
+  /** Called every second by the app: elapsed time and rates move on. */
+  tick() {
+    if (!this.run) return;
+    this.elapsed.textContent = runElapsed(this.run);
+    if (!FINAL.has(this.run.status)) {
+      setProgressBar(this.pb, this.samples, this._endT());
+      if (this.active && this.tab === 'samples') setProgressBar(this.samplesView.pb, this.samples, this._endT());
+    }
+  }
+
+  /** @param {string} [info] */
+  _renderConn(info) {
+    const s = this.connState;
+    const show = s === 'reconnecting' || s === 'gone';
+    this.conn.hidden = !show;
+    this.conn.textContent = s === 'gone' ? (info || 'run not found') : 'reconnecting…';
+    this.conn.className = 'conn ' + s;
+    this.hooks.onStatus(this);
+  }
+}

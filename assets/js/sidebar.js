@@ -1,0 +1,210 @@
+// The side panes: configs with the Launch button (left), and runs and results
+// (right). Lists are rebuilt from data with textContent only.
+
+import { el, fmtWhen, runElapsed, FINAL } from './util.js';
+
+export class ConfigsPane {
+  /**
+   * @param {HTMLElement} host
+   * @param {{ onLaunch: (name: string) => Promise<{ok: boolean, status?: string, error?: string}> }} h
+   */
+  constructor(host, h) {
+    this.h = h;
+    /** @type {import('./api.js').ConfigEntry[]} */
+    this.configs = [];
+    this.selected = localStorage.getItem('devloop.config') || '';
+    /** @type {Map<string, string>} launch errors by config name */
+    this.errors = new Map();
+    this.list = el('div', { class: 'config-list', attrs: { role: 'listbox', 'aria-label': 'Configs' } });
+    this.launchBtn = el('button', { class: 'btn btn-primary launch', attrs: { type: 'button' }, on: { click: () => this.launch() } });
+    this.launchLabel = el('span', { class: 'launch-label', text: 'Launch' });
+    this.launchBtn.append(this.launchLabel);
+    this.count = el('span', { class: 'pane-count' });
+    this.msg = el('div', { class: 'pane-msg', hidden: true });
+    host.append(
+      el('div', { class: 'pane-head' }, el('h3', { text: 'Configs' }), this.count),
+      this.msg, this.list,
+      el('div', { class: 'launch-bar' }, this.launchBtn));
+    this._renderButton();
+  }
+
+  /** @param {import('./api.js').ConfigEntry[]} configs */
+  setConfigs(configs) {
+    this.configs = configs;
+    if (!configs.some((c) => c.name === this.selected)) this.selected = configs[0]?.name || '';
+    this.count.textContent = String(configs.length);
+    this.msg.hidden = configs.length > 0;
+    this.msg.textContent = 'No configs found in configs/.';
+    this.render();
+  }
+
+  /** @param {string} message */
+  setError(message) {
+    this.msg.hidden = false;
+    this.msg.textContent = message;
+  }
+
+  render() {
+    const items = this.configs.map((c) => {
+      const on = c.name === this.selected;
+      const item = el('div', {
+        class: 'config' + (on ? ' selected' : ''),
+        attrs: { role: 'option', 'aria-selected': String(on), tabindex: on ? '0' : '-1', title: c.name },
+        dataset: { name: c.name },
+      },
+      el('span', { class: 'config-name', text: c.name }),
+      el('span', { class: 'config-ext', text: c.ext || '' }));
+      item.addEventListener('click', () => this.select(c.name));
+      item.addEventListener('dblclick', () => { this.select(c.name); this.launch(); });
+      item.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') { e.preventDefault(); this.launch(); }
+        else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+          e.preventDefault();
+          const i = this.configs.findIndex((x) => x.name === this.selected) + (e.key === 'ArrowDown' ? 1 : -1);
+          if (this.configs[i]) { this.select(this.configs[i].name); /** @type {HTMLElement} */ (this.list.querySelector('.config.selected'))?.focus(); }
+        }
+      });
+      const err = this.errors.get(c.name);
+      if (!err) return item;
+      return el('div', { class: 'config-wrap' }, item, el('div', { class: 'config-error', attrs: { role: 'alert' }, text: err }));
+    });
+    this.list.replaceChildren(...items);
+    this._renderButton();
+  }
+
+  /** @param {string} name */
+  select(name) {
+    this.selected = name;
+    localStorage.setItem('devloop.config', name);
+    this.render();
+  }
+
+  _renderButton() {
+    if (this.busy) return;
+    this.launchBtn.disabled = !this.selected;
+    this.launchLabel.textContent = this.selected ? `Launch ${this.selected}` : 'Launch';
+    this.launchBtn.className = 'btn btn-primary launch';
+  }
+
+  async launch() {
+    const name = this.selected;
+    if (!name || this.busy) return;
+    this.busy = true;
+    this.errors.delete(name);
+    this.render();
+    this.launchBtn.disabled = true;
+    this.launchBtn.className = 'btn btn-primary launch busy';
+    this.launchLabel.textContent = `Launching ${name}…`;
+    const res = await this.h.onLaunch(name);
+    if (res.ok) {
+      this.launchBtn.className = 'btn btn-primary launch ok';
+      this.launchLabel.textContent = res.status === 'queued' ? `⏳ Queued ${name}` : `✓ Launched ${name}`;
+    } else {
+      this.errors.set(name, res.error || 'launch failed');
+      this.render(); // shows the error next to the config (the button keeps its outcome while busy)
+      this.launchBtn.className = 'btn btn-primary launch bad';
+      this.launchLabel.textContent = '✗ Launch failed';
+    }
+    this.launchBtn.disabled = false; // ready again at once; the outcome stays a moment
+    setTimeout(() => { this.busy = false; this._renderButton(); }, 1500);
+  }
+}
+
+export class RunsPane {
+  /**
+   * @param {HTMLElement} host
+   * @param {{ onOpen: (id: string) => void }} h
+   */
+  constructor(host, h) {
+    this.h = h;
+    /** @type {Map<string, import('./api.js').Run>} */
+    this.runs = new Map();
+    /** @type {Set<string>} */
+    this.open = new Set();
+    this.activeId = '';
+    this.limit = 200;
+    this.list = el('div', { class: 'run-list', attrs: { 'aria-label': 'Runs' } });
+    this.count = el('span', { class: 'pane-count' });
+    this.more = el('button', { class: 'btn btn-link', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += 500; this.render(); } } });
+    this.resultsHead = el('div', { class: 'pane-head' }, el('h3', { text: 'Results' }));
+    this.resultsList = el('div', { class: 'result-list' });
+    this.results = el('div', { class: 'results-section', hidden: true }, this.resultsHead, this.resultsList);
+    host.append(el('div', { class: 'pane-head' }, el('h3', { text: 'Runs' }), this.count), this.list, this.more, this.results);
+    /** @type {Map<string, HTMLElement>} */
+    this.items = new Map();
+  }
+
+  /** @param {import('./api.js').Run[]} runs */
+  setRuns(runs) {
+    this.runs = new Map(runs.map((r) => [r.run_id, r]));
+    this.render();
+  }
+
+  /** @param {import('./api.js').Run} run */
+  upsert(run) {
+    const had = this.runs.has(run.run_id);
+    this.runs.set(run.run_id, run);
+    if (!had) { this.render(); return; }
+    const item = this.items.get(run.run_id);
+    if (item) item.replaceWith(this._item(run)); else this.render();
+  }
+
+  /** @param {string} id */
+  remove(id) { this.runs.delete(id); this.render(); }
+
+  sorted() {
+    return [...this.runs.values()].sort((a, b) => (b.created_at - a.created_at) || (a.run_id < b.run_id ? 1 : -1));
+  }
+
+  render() {
+    const all = this.sorted();
+    this.items.clear();
+    const shown = all.slice(0, this.limit).map((r) => this._item(r));
+    this.list.replaceChildren(...shown);
+    if (!all.length) this.list.append(el('div', { class: 'pane-msg', text: 'No runs yet. Pick a config and press Launch.' }));
+    this.more.hidden = all.length <= this.limit;
+    const active = all.filter((r) => !FINAL.has(r.status)).length;
+    this.count.textContent = active ? `${active} active · ${all.length}` : String(all.length);
+  }
+
+  /** @param {import('./api.js').Run} r */
+  _item(r) {
+    const cls = 'run-item' + (this.open.has(r.run_id) ? ' open' : '') + (this.activeId === r.run_id ? ' active' : '');
+    const item = el('button', { class: cls, attrs: { type: 'button', title: `${r.config_name} · ${r.run_id}` }, dataset: { run: r.run_id, status: r.status } },
+      el('span', { class: 'dot st-' + r.status }),
+      el('span', { class: 'run-item-main' },
+        el('span', { class: 'run-item-name', text: r.config_name }),
+        el('span', { class: 'run-item-sub' },
+          el('span', { class: 'run-item-status st-' + r.status, text: r.status }),
+          el('span', { class: 'run-item-elapsed', text: runElapsed(r) }),
+          el('span', { class: 'run-item-when', text: fmtWhen(r.created_at) }))));
+    item.addEventListener('click', () => this.h.onOpen(r.run_id));
+    this.items.set(r.run_id, item);
+    return item;
+  }
+
+  /** Elapsed times of active runs move on. */
+  tick() {
+    for (const [id, item] of this.items) {
+      const r = this.runs.get(id);
+      if (!r || FINAL.has(r.status)) continue;
+      const e = item.querySelector('.run-item-elapsed');
+      if (e) e.textContent = runElapsed(r);
+    }
+  }
+
+  /** Results (a later issue defines them): show whatever list /api/results gives. @param {any} data */
+  setResults(data) {
+    const list = data && (Array.isArray(data) ? data : Array.isArray(data.results) ? data.results : null);
+    this.results.hidden = !list;
+    if (!list) return;
+    const items = list.slice(0, 300).map((r) => {
+      const name = typeof r === 'string' ? r : String(r.name ?? r.id ?? r.path ?? '?');
+      const sub = typeof r === 'object' && r ? [r.error ? 'error: ' + r.error : '', r.total_samples != null ? `${r.total_samples} samples` : '', r.mean_reward != null ? `mean ${Number(r.mean_reward).toFixed(2)}` : ''].filter(Boolean).join(' · ') : '';
+      return el('div', { class: 'result-item' + (r && r.error ? ' bad' : ''), attrs: { title: name } },
+        el('span', { class: 'result-name', text: name }), sub ? el('span', { class: 'result-sub', text: sub }) : null);
+    });
+    this.resultsList.replaceChildren(...items);
+    if (!list.length) this.resultsList.append(el('div', { class: 'pane-msg', text: 'No results yet.' }));
+  }
+}

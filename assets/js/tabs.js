@@ -1,0 +1,78 @@
+// The tab bar above the main pane: one tab per open run, with its live status
+// and a ✓/✗ mark when it finished while not looked at.
+
+import { el, statusMark } from './util.js';
+
+export class TabBar {
+  /**
+   * @param {HTMLElement} host
+   * @param {{ onSelect: (id: string) => void, onClose: (id: string) => void }} h
+   */
+  constructor(host, h) {
+    this.host = host;
+    this.h = h;
+    /** @type {Map<string, {tab: HTMLElement, dot: HTMLElement, label: HTMLElement, mark: HTMLElement}>} */
+    this.tabs = new Map();
+    host.setAttribute('role', 'tablist');
+    host.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+      const ids = [...this.tabs.keys()];
+      const cur = ids.findIndex((id) => this.tabs.get(id).tab === document.activeElement);
+      if (cur < 0) return;
+      const next = ids[(cur + (e.key === 'ArrowRight' ? 1 : -1) + ids.length) % ids.length];
+      this.tabs.get(next).tab.focus();
+      this.h.onSelect(next);
+    });
+  }
+
+  /** @param {string} id */
+  add(id) {
+    if (this.tabs.has(id)) return;
+    const dot = el('span', { class: 'dot' });
+    const label = el('span', { class: 'tab-label' });
+    const mark = el('span', { class: 'tab-mark' });
+    const close = el('button', { class: 'tab-close', text: '×', attrs: { type: 'button', title: 'Close tab', 'aria-label': 'Close tab', tabindex: '-1' } });
+    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: { run: id } }, dot, label, mark, close);
+    tab.addEventListener('click', (e) => {
+      if (/** @type {HTMLElement} */ (e.target).closest('.tab-close')) { e.stopPropagation(); this.h.onClose(id); return; }
+      this.h.onSelect(id);
+    });
+    tab.addEventListener('auxclick', (e) => { if (e.button === 1) this.h.onClose(id); });
+    tab.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onSelect(id); } });
+    this.tabs.set(id, { tab, dot, label, mark });
+    this.host.append(tab);
+  }
+
+  /** @param {string} id */
+  remove(id) {
+    const t = this.tabs.get(id);
+    if (t) { t.tab.remove(); this.tabs.delete(id); }
+  }
+
+  /** @param {string|null} id */
+  select(id) {
+    for (const [tid, t] of this.tabs) {
+      const on = tid === id;
+      t.tab.classList.toggle('active', on);
+      t.tab.setAttribute('aria-selected', String(on));
+      if (on) t.tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    }
+  }
+
+  /**
+   * @param {string} id
+   * @param {{ name: string, status: string, unseen: string, reconnecting: boolean }} s
+   */
+  update(id, s) {
+    const t = this.tabs.get(id);
+    if (!t) return;
+    t.label.textContent = s.name;
+    t.tab.title = `${s.name} · ${id} · ${s.status}${s.reconnecting ? ' · reconnecting' : ''}`;
+    t.dot.className = 'dot st-' + s.status + (s.reconnecting ? ' reconnecting' : '');
+    t.mark.textContent = s.unseen || '';
+    t.tab.classList.toggle('unseen', !!s.unseen);
+    t.tab.dataset.status = s.status;
+    t.mark.className = 'tab-mark' + (s.unseen ? ' ' + (s.unseen === '✓' ? 'good' : 'bad') : '');
+    void statusMark;
+  }
+}

@@ -1,0 +1,100 @@
+// Small DOM and formatting helpers shared by every view.
+// Text from the server (log lines, config names, run ids) is untrusted: it only
+// ever reaches the DOM through textContent / setAttribute, never innerHTML, except
+// for log lines, which go through ansi_up (HTML-escaping on) in logview.js.
+
+/**
+ * Create an element. `props`: class, text, title, attrs {}, on {event: handler},
+ * dataset {}, any other key is set as a property.
+ * @param {string} tag
+ * @param {Record<string, any>} [props]
+ * @param {...(Node|string|null|undefined|false)} children
+ * @returns {HTMLElement}
+ */
+export function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k === 'attrs') for (const [a, av] of Object.entries(v)) { if (av !== null && av !== undefined && av !== false) e.setAttribute(a, String(av)); }
+    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) e.addEventListener(ev, fn);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e[k] = v;
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return e;
+}
+
+/** @param {number} ms duration in ms → "4.2s", "3m 05s", "1h 02m" */
+export function fmtDuration(ms) {
+  if (ms == null || !isFinite(ms) || ms < 0) return '';
+  const s = ms / 1000;
+  if (s < 10) return s.toFixed(1) + 's';
+  if (s < 60) return Math.floor(s) + 's';
+  const m = Math.floor(s / 60), rs = Math.floor(s % 60);
+  if (m < 60) return `${m}m ${String(rs).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60), rm = m % 60;
+  return `${h}h ${String(rm).padStart(2, '0')}m`;
+}
+
+/** @param {number} t unix ms → "HH:MM:SS.mmm" (local time) */
+export function fmtClock(t) {
+  const d = new Date(t);
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** @param {number} t unix ms → short relative/absolute date for lists */
+export function fmtWhen(t) {
+  if (!t) return '';
+  const d = new Date(t), now = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+  if (d.toDateString() === now.toDateString()) return hm;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
+}
+
+/** @param {number} n → "1,234,567" */
+export function fmtInt(n) {
+  return Number(n || 0).toLocaleString('en-US');
+}
+
+// Strips ANSI escape sequences for searching and for classifying a line's level.
+// (Rendering uses ansi_up; this is only a filter for plain-text matching.)
+const ANSI_RE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+/** @param {string} s */
+export function stripAnsi(s) {
+  return s.indexOf('\x1b') === -1 ? s : s.replace(ANSI_RE, '');
+}
+
+/** Is the keyboard focus in a text field (so single-key shortcuts must not fire)? */
+export function typingInField() {
+  const a = document.activeElement;
+  if (!a) return false;
+  const tag = a.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || /** @type {HTMLElement} */ (a).isContentEditable;
+}
+
+/** Run statuses that will not change any more. */
+export const FINAL = new Set(['succeeded', 'failed', 'stopped', 'lost']);
+
+/** A status's one-character mark for tabs and titles. */
+export function statusMark(status) {
+  return status === 'succeeded' ? '✓' : (status === 'failed' || status === 'lost') ? '✗' : status === 'stopped' ? '■' : '';
+}
+
+/**
+ * Elapsed time of a run as shown next to its badge.
+ * @param {import('./api.js').Run} run
+ */
+export function runElapsed(run, now = Date.now()) {
+  if (!run) return '';
+  if (run.status === 'queued') return 'waiting ' + fmtDuration(now - run.created_at);
+  const start = run.started_at || run.created_at;
+  const end = run.ended_at || (FINAL.has(run.status) ? start : now);
+  return fmtDuration(end - start);
+}

@@ -1,0 +1,15 @@
+//! devloop: one local web page for the dev loop of LLM agents and evaluations.
+//! See `docs/ARCHITECTURE.md` for the processes, the files and who writes what.
+
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod ids;
+pub mod logfile;
+pub mod names;
+pub mod procinfo;
+pub mod record;
+pub mod runs;
+pub mod server;
+pub mod settings;
+pub mod supervisor;

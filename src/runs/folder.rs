@@ -1,0 +1,152 @@
+//! One run's folder, `.devloop/runs/RUN_ID/`, and the small files in it.
+//! Who writes what: the server writes `run.json` and `spec.json` (before the
+//! supervisor starts) and `exit.json` only for runs that never started or whose
+//! supervisor vanished; the supervisor writes `supervisor.json`, `log.jsonl`,
+//! `events.jsonl` (the run appends to it) and `exit.json`. Small files are
+//! written to `NAME.partial` and renamed, so a reader never sees half a file.
+//! The folder alone is enough to rebuild the run's row in the index.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// What the run is, fixed at launch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub config_name: String,
+    pub command: Vec<String>,
+    pub created_at: u64,
+}
+
+/// What the supervisor needs to start the command.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Spec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub stop_grace_secs: u64,
+}
+
+/// Written by the supervisor once it runs; `start_time` tells a live
+/// supervisor from an unrelated process that later got the same pid.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SupervisorInfo {
+    pub pid: i32,
+    pub start_time: u64,
+    pub started_at: u64,
+}
+
+/// How a run ended; its presence marks the run as over.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ExitInfo {
+    pub ended_at: u64,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub signal: Option<i32>,
+    /// A stop was requested (by the user) before the command ended.
+    #[serde(default)]
+    pub stopped: bool,
+    /// The supervisor vanished without recording an exit.
+    #[serde(default)]
+    pub lost: bool,
+    /// The command could not be started at all.
+    #[serde(default)]
+    pub spawn_error: Option<String>,
+}
+
+impl ExitInfo {
+    pub fn status(&self) -> &'static str {
+        if self.lost {
+            "lost"
+        } else if self.stopped {
+            "stopped"
+        } else if self.exit_code == Some(0) {
+            "succeeded"
+        } else {
+            "failed"
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunFolder {
+    pub dir: PathBuf,
+}
+
+impl RunFolder {
+    pub fn new(dir: PathBuf) -> Self {
+        RunFolder { dir }
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("log.jsonl")
+    }
+    pub fn events_path(&self) -> PathBuf {
+        self.dir.join("events.jsonl")
+    }
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.join("config")
+    }
+    pub fn supervisor_log_path(&self) -> PathBuf {
+        self.dir.join("supervisor.err")
+    }
+
+    pub fn read_info(&self) -> anyhow::Result<RunInfo> {
+        read_json(&self.dir.join("run.json"))
+    }
+    pub fn write_info(&self, info: &RunInfo) -> anyhow::Result<()> {
+        write_json(&self.dir.join("run.json"), info)
+    }
+    pub fn read_spec(&self) -> anyhow::Result<Spec> {
+        read_json(&self.dir.join("spec.json"))
+    }
+    pub fn write_spec(&self, spec: &Spec) -> anyhow::Result<()> {
+        write_json(&self.dir.join("spec.json"), spec)
+    }
+    pub fn read_supervisor(&self) -> Option<SupervisorInfo> {
+        read_json(&self.dir.join("supervisor.json")).ok()
+    }
+    pub fn write_supervisor(&self, info: &SupervisorInfo) -> anyhow::Result<()> {
+        write_json(&self.dir.join("supervisor.json"), info)
+    }
+    pub fn read_exit(&self) -> Option<ExitInfo> {
+        read_json(&self.dir.join("exit.json")).ok()
+    }
+    pub fn has_exit(&self) -> bool {
+        self.dir.join("exit.json").exists()
+    }
+    pub fn write_exit(&self, info: &ExitInfo) -> anyhow::Result<()> {
+        write_json(&self.dir.join("exit.json"), info)
+    }
+    pub fn read_result_dir(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.join("result_dir")).ok().map(|s| s.trim().to_string())
+    }
+    pub fn write_result_dir(&self, rel: &str) -> anyhow::Result<()> {
+        write_atomic(&self.dir.join("result_dir"), rel.as_bytes())
+    }
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    write_atomic(path, &serde_json::to_vec_pretty(value)?)
+}
+
+/// Writes `NAME.partial`, syncs it and renames it over `NAME`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,394 @@
+//! Runs: launching, the queue, watching supervisors, stopping and deleting.
+//! `Runs` is shared by the HTTP handlers and two background loops (the
+//! scheduler, kicked on every change, and the monitor, which notices runs
+//! that ended or whose supervisor vanished). The store's lock is never held
+//! across an `.await`.
+
+pub mod folder;
+pub mod store;
+
+use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::broadcast;
+
+use crate::error::{ApiError, ApiResult};
+use crate::logfile::LogIndex;
+use crate::record::now_ms;
+use crate::settings::{expand, Placeholders, Settings};
+use folder::{ExitInfo, RunFolder, RunInfo, Spec};
+pub use store::Run;
+use store::RunStore;
+
+const MONITOR_EVERY: Duration = Duration::from_millis(200);
+
+pub struct Runs {
+    pub settings: Settings,
+    store: Mutex<RunStore>,
+    exe: PathBuf,
+    /// Project-wide change notices, as JSON, for `GET /api/events`.
+    pub bus: broadcast::Sender<String>,
+    /// Supervisors this server started, kept so they are reaped when they exit.
+    children: Mutex<HashMap<String, std::process::Child>>,
+    indexes: Mutex<HashMap<String, Arc<Mutex<LogIndex>>>>,
+}
+
+impl Runs {
+    pub fn open(settings: Settings, exe: PathBuf) -> anyhow::Result<Arc<Runs>> {
+        std::fs::create_dir_all(settings.runs_dir())
+            .with_context(|| format!("creating {}", settings.runs_dir().display()))?;
+        let store = RunStore::open(&settings.state_dir().join("devloop.db"))?;
+        let rebuilt = store.rebuild_missing(&settings.runs_dir())?;
+        if rebuilt > 0 {
+            tracing::info!("rebuilt {rebuilt} runs from their folders");
+        }
+        let (bus, _) = broadcast::channel(1024);
+        Ok(Arc::new(Runs {
+            settings,
+            store: Mutex::new(store),
+            exe,
+            bus,
+            children: Mutex::new(HashMap::new()),
+            indexes: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Re-attaches to what was running before a restart, then starts the
+    /// monitor loop and whatever the queue allows.
+    pub fn start_background(self: &Arc<Self>) {
+        self.check_running();
+        self.schedule();
+        let runs = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(MONITOR_EVERY);
+            loop {
+                tick.tick().await;
+                let runs = runs.clone();
+                let _ = tokio::task::spawn_blocking(move || runs.check_running()).await;
+            }
+        });
+    }
+
+    pub fn folder(&self, id: &str) -> RunFolder {
+        RunFolder::new(self.settings.runs_dir().join(id))
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, RunStore> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, id: &str) -> ApiResult<Run> {
+        crate::names::check_run_id(id)?;
+        let run = self
+            .store()
+            .get(id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no run {id:?}")))?;
+        Ok(self.fresh(run))
+    }
+
+    pub fn list(&self, limit: usize) -> ApiResult<Vec<Run>> {
+        let runs = self.store().list(limit)?;
+        Ok(runs.into_iter().map(|r| self.fresh(r)).collect())
+    }
+
+    /// Adds what only the run folder knows yet (line count, result folder).
+    fn fresh(&self, mut run: Run) -> Run {
+        if run.status == "running" {
+            run.records = self.record_count(&run.run_id);
+            run.result_dir = self.folder(&run.run_id).read_result_dir();
+        }
+        run
+    }
+
+    pub fn log_index(&self, id: &str) -> Arc<Mutex<LogIndex>> {
+        let mut map = self.indexes.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(id.to_string()).or_default().clone()
+    }
+
+    pub fn record_count(&self, id: &str) -> u64 {
+        let index = self.log_index(id);
+        let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = index.update(&self.folder(id).log_path());
+        index.records()
+    }
+
+    fn announce(&self, run: &Run) {
+        let msg = serde_json::json!({"type": "run_changed", "run": run});
+        let _ = self.bus.send(msg.to_string());
+    }
+
+    /// Queues a run of `config_name` and starts it if a slot is free.
+    pub fn launch(&self, config_name: &str) -> ApiResult<Run> {
+        let config_path = crate::names::resolve_existing(&self.settings.configs_dir, config_name)
+            .map_err(|e| match e {
+                crate::names::NameError::Escapes => {
+                    ApiError::NotFound(format!("no config {config_name:?} in {}", self.settings.configs_dir.display()))
+                }
+                other => other.into(),
+            })?;
+        if !config_path.is_file() {
+            return Err(ApiError::BadRequest(format!("{config_name:?} is not a file")));
+        }
+        let created_at = now_ms();
+        let run_id = crate::ids::new_run_id(created_at);
+        let folder = self.folder(&run_id);
+        std::fs::create_dir_all(&folder.dir)?;
+        let rel_config = config_path
+            .strip_prefix(&self.settings.project)
+            .unwrap_or(&config_path)
+            .to_string_lossy()
+            .into_owned();
+        let run_dir = folder.dir.to_string_lossy().into_owned();
+        let command = expand(
+            &self.settings.command,
+            &Placeholders {
+                config: &rel_config,
+                config_name,
+                run_id: &run_id,
+                run_dir: &run_dir,
+                project: &self.settings.project.to_string_lossy(),
+            },
+        );
+        folder.write_info(&RunInfo {
+            run_id: run_id.clone(),
+            config_name: config_name.to_string(),
+            command: command.clone(),
+            created_at,
+        })?;
+        let run = Run {
+            run_id: run_id.clone(),
+            config_name: config_name.to_string(),
+            status: "queued".into(),
+            command,
+            created_at,
+            started_at: None,
+            ended_at: None,
+            exit_code: None,
+            signal: None,
+            records: 0,
+            start_time: created_at as f64 / 1000.0,
+            result_dir: None,
+            sup_pid: None,
+            sup_start: None,
+        };
+        self.store().insert(&run)?;
+        self.announce(&run);
+        self.schedule();
+        self.get(&run_id)
+    }
+
+    /// Starts queued runs, oldest first, while slots are free.
+    pub fn schedule(&self) {
+        let store = self.store();
+        let (running, queued) = match (store.with_status("running"), store.with_status("queued")) {
+            (Ok(r), Ok(q)) => (r.len(), q),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!("reading the queue: {e:#}");
+                return;
+            }
+        };
+        let free = self.settings.max_concurrent.saturating_sub(running);
+        for run in queued.into_iter().take(free) {
+            let updated = self.start(run);
+            if let Err(e) = store.insert(&updated) {
+                tracing::error!("recording start of {}: {e:#}", updated.run_id);
+            }
+            self.announce(&updated);
+        }
+    }
+
+    fn start(&self, mut run: Run) -> Run {
+        let folder = self.folder(&run.run_id);
+        match self.spawn_supervisor(&run, &folder) {
+            Ok(child) => {
+                let pid = child.id() as i32;
+                run.sup_pid = Some(pid);
+                run.sup_start = crate::procinfo::start_time(pid);
+                run.status = "running".into();
+                run.started_at = Some(now_ms());
+                self.children
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(run.run_id.clone(), child);
+            }
+            Err(e) => {
+                tracing::error!("starting supervisor for {}: {e:#}", run.run_id);
+                let exit = ExitInfo {
+                    ended_at: now_ms(),
+                    spawn_error: Some(format!("could not start the supervisor: {e:#}")),
+                    ..Default::default()
+                };
+                let _ = folder.write_exit(&exit);
+                apply_exit(&mut run, &exit);
+            }
+        }
+        run
+    }
+
+    fn spawn_supervisor(&self, run: &Run, folder: &RunFolder) -> anyhow::Result<std::process::Child> {
+        // The snapshot is taken when the run starts, so it is what really ran.
+        let config_src = self.settings.configs_dir.join(&run.config_name);
+        let snapshot = folder.config_dir().join(&run.config_name);
+        if let Some(parent) = snapshot.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if let Err(e) = std::fs::copy(&config_src, &snapshot) {
+            tracing::warn!("config snapshot of {}: {e}", run.run_id);
+        }
+        let mut env: Vec<(String, String)> = self.settings.env.clone().into_iter().collect();
+        env.push(("DEVLOOP_RUN_ID".into(), run.run_id.clone()));
+        env.push(("DEVLOOP_RUN_DIR".into(), folder.dir.to_string_lossy().into_owned()));
+        env.push(("DEVLOOP_EVENTS".into(), folder.events_path().to_string_lossy().into_owned()));
+        folder.write_spec(&Spec {
+            argv: run.command.clone(),
+            cwd: self.settings.project.clone(),
+            env,
+            stop_grace_secs: self.settings.stop_grace_secs,
+        })?;
+        let errors = std::fs::File::create(folder.supervisor_log_path())?;
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("supervise")
+            .arg(&folder.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(errors);
+        // Its own session: the supervisor outlives the server and never gets
+        // the terminal's signals.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid().map_err(std::io::Error::from)?;
+                Ok(())
+            });
+        }
+        cmd.spawn().context("spawning devloop supervise")
+    }
+
+    /// Notices runs that ended, and supervisors that vanished without
+    /// recording an exit (those runs are `lost`).
+    pub fn check_running(&self) {
+        let running = match self.store().with_status("running") {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("reading running runs: {e:#}");
+                return;
+            }
+        };
+        let mut changed = false;
+        for run in running {
+            let folder = self.folder(&run.run_id);
+            let exit = match folder.read_exit() {
+                Some(exit) => exit,
+                None if self.supervisor_alive(&run) => continue,
+                // It may have written its exit just before it went.
+                None => match folder.read_exit() {
+                    Some(exit) => exit,
+                    None => {
+                        let exit = ExitInfo {
+                            ended_at: now_ms(),
+                            lost: true,
+                            ..Default::default()
+                        };
+                        if let Err(e) = folder.write_exit(&exit) {
+                            tracing::error!("marking {} lost: {e:#}", run.run_id);
+                        }
+                        exit
+                    }
+                },
+            };
+            self.children
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&run.run_id)
+                .map(|mut c| c.wait());
+            let mut run = run;
+            apply_exit(&mut run, &exit);
+            run.records = self.record_count(&run.run_id);
+            run.result_dir = folder.read_result_dir();
+            if let Err(e) = self.store().insert(&run) {
+                tracing::error!("recording end of {}: {e:#}", run.run_id);
+            }
+            self.announce(&run);
+            changed = true;
+        }
+        if changed {
+            self.schedule();
+        }
+    }
+
+    fn supervisor_alive(&self, run: &Run) -> bool {
+        let mut children = self.children.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(child) = children.get_mut(&run.run_id) {
+            return matches!(child.try_wait(), Ok(None));
+        }
+        match (run.sup_pid, run.sup_start) {
+            (Some(pid), Some(start)) => crate::procinfo::is_same_process(pid, start),
+            _ => false,
+        }
+    }
+
+    /// Stops a run: a queued one never starts; a running one gets SIGTERM to
+    /// its process group and SIGKILL after the grace period (the supervisor
+    /// does that, so it happens even if the server goes away meanwhile).
+    pub fn stop(&self, id: &str) -> ApiResult<Run> {
+        let run = self.get(id)?;
+        match run.status.as_str() {
+            "queued" => {
+                let exit = ExitInfo {
+                    ended_at: now_ms(),
+                    stopped: true,
+                    ..Default::default()
+                };
+                self.folder(id).write_exit(&exit)?;
+                let mut run = run;
+                apply_exit(&mut run, &exit);
+                self.store().insert(&run)?;
+                self.announce(&run);
+                Ok(run)
+            }
+            "running" => {
+                if let (Some(pid), Some(start)) = (run.sup_pid, run.sup_start) {
+                    if crate::procinfo::is_same_process(pid, start) {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGTERM,
+                        );
+                    }
+                }
+                Ok(run)
+            }
+            _ => Ok(run),
+        }
+    }
+
+    pub fn delete(&self, id: &str) -> ApiResult<()> {
+        let run = self.get(id)?;
+        if run.is_active() {
+            return Err(ApiError::Conflict(format!(
+                "run {id} is {}; stop it before deleting it",
+                run.status
+            )));
+        }
+        let folder = self.folder(id);
+        if folder.dir.exists() {
+            std::fs::remove_dir_all(&folder.dir)?;
+        }
+        self.store().delete(id)?;
+        self.indexes.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        let _ = self
+            .bus
+            .send(serde_json::json!({"type": "run_deleted", "run_id": id}).to_string());
+        Ok(())
+    }
+}
+
+fn apply_exit(run: &mut Run, exit: &ExitInfo) {
+    run.status = exit.status().to_string();
+    run.ended_at = Some(exit.ended_at);
+    run.exit_code = exit.exit_code;
+    run.signal = exit.signal;
+}

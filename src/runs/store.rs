@@ -1,0 +1,185 @@
+//! The SQLite index of runs (`.devloop/devloop.db`, WAL). It is an index, not
+//! the truth: every row can be rebuilt from its run folder, which
+//! [`RunStore::rebuild_missing`] does for folders the index does not know.
+
+use std::path::Path;
+
+use anyhow::Context;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use super::folder::RunFolder;
+
+/// A run as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Run {
+    pub run_id: String,
+    pub config_name: String,
+    pub status: String,
+    pub command: Vec<String>,
+    pub created_at: u64,
+    pub started_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub records: u64,
+    pub start_time: f64,
+    pub result_dir: Option<String>,
+    #[serde(skip)]
+    pub sup_pid: Option<i32>,
+    #[serde(skip)]
+    pub sup_start: Option<u64>,
+}
+
+impl Run {
+    pub fn is_active(&self) -> bool {
+        self.status == "queued" || self.status == "running"
+    }
+}
+
+pub struct RunStore {
+    conn: Connection,
+}
+
+const COLUMNS: &str = "id, config_name, status, command, created_at, started_at, ended_at, \
+                       exit_code, signal, records, result_dir, sup_pid, sup_start";
+
+impl RunStore {
+    pub fn open(path: &Path) -> anyhow::Result<RunStore> {
+        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS runs (
+                id TEXT PRIMARY KEY,
+                config_name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                command TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                started_at INTEGER,
+                ended_at INTEGER,
+                exit_code INTEGER,
+                signal INTEGER,
+                records INTEGER NOT NULL DEFAULT 0,
+                result_dir TEXT,
+                sup_pid INTEGER,
+                sup_start INTEGER
+            );
+            CREATE INDEX IF NOT EXISTS runs_status ON runs(status);",
+        )?;
+        Ok(RunStore { conn })
+    }
+
+    pub fn insert(&self, run: &Run) -> anyhow::Result<()> {
+        self.conn.execute(
+            &format!("INSERT OR REPLACE INTO runs ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"),
+            params![
+                run.run_id,
+                run.config_name,
+                run.status,
+                serde_json::to_string(&run.command)?,
+                run.created_at,
+                run.started_at,
+                run.ended_at,
+                run.exit_code,
+                run.signal,
+                run.records,
+                run.result_dir,
+                run.sup_pid,
+                run.sup_start
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> anyhow::Result<Option<Run>> {
+        Ok(self
+            .conn
+            .query_row(&format!("SELECT {COLUMNS} FROM runs WHERE id = ?1"), [id], from_row)
+            .optional()?)
+    }
+
+    /// Newest first.
+    pub fn list(&self, limit: usize) -> anyhow::Result<Vec<Run>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"))?;
+        let rows = stmt.query_map([limit as i64], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Runs with this status, oldest first (the queue order).
+    pub fn with_status(&self, status: &str) -> anyhow::Result<Vec<Run>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM runs WHERE status = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([status], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn delete(&self, id: &str) -> anyhow::Result<()> {
+        self.conn.execute("DELETE FROM runs WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Adds a row for every run folder the index does not have.
+    pub fn rebuild_missing(&self, runs_dir: &Path) -> anyhow::Result<usize> {
+        let Ok(entries) = std::fs::read_dir(runs_dir) else { return Ok(0) };
+        let mut added = 0;
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if crate::names::check_run_id(&id).is_err() || self.get(&id)?.is_some() {
+                continue;
+            }
+            let folder = RunFolder::new(entry.path());
+            let Ok(info) = folder.read_info() else { continue };
+            let sup = folder.read_supervisor();
+            let exit = folder.read_exit();
+            let status = match (&exit, &sup) {
+                (Some(e), _) => e.status(),
+                (None, Some(_)) => "running",
+                (None, None) => "queued",
+            };
+            self.insert(&Run {
+                run_id: info.run_id,
+                config_name: info.config_name,
+                status: status.to_string(),
+                command: info.command,
+                created_at: info.created_at,
+                started_at: sup.map(|s| s.started_at),
+                ended_at: exit.as_ref().map(|e| e.ended_at),
+                exit_code: exit.as_ref().and_then(|e| e.exit_code),
+                signal: exit.as_ref().and_then(|e| e.signal),
+                records: 0,
+                start_time: info.created_at as f64 / 1000.0,
+                result_dir: folder.read_result_dir(),
+                sup_pid: sup.map(|s| s.pid),
+                sup_start: sup.map(|s| s.start_time),
+            })?;
+            added += 1;
+        }
+        Ok(added)
+    }
+}
+
+fn from_row(row: &Row) -> rusqlite::Result<Run> {
+    let command: String = row.get(3)?;
+    let created_at: u64 = row.get(4)?;
+    Ok(Run {
+        run_id: row.get(0)?,
+        config_name: row.get(1)?,
+        status: row.get(2)?,
+        command: serde_json::from_str(&command).unwrap_or_default(),
+        created_at,
+        started_at: row.get(5)?,
+        ended_at: row.get(6)?,
+        exit_code: row.get(7)?,
+        signal: row.get(8)?,
+        records: row.get(9)?,
+        start_time: created_at as f64 / 1000.0,
+        result_dir: row.get(10)?,
+        sup_pid: row.get(11)?,
+        sup_start: row.get(12)?,
+    })
+}

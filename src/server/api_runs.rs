@@ -1,0 +1,172 @@
+//! Run routes: launch (seed shape), list, get, stop, delete, log download and
+//! paging, and the live stream.
+
+use std::fs::File;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiJson, AppState};
+use crate::error::{ApiError, ApiResult};
+use crate::logfile::read_lines;
+use crate::names::check_run_id;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchRequest {
+    config_name: String,
+}
+
+pub async fn launch(State(app): State<AppState>, ApiJson(req): ApiJson<LaunchRequest>) -> ApiResult<Json<Value>> {
+    let runs = app.runs.clone();
+    let run = tokio::task::spawn_blocking(move || runs.launch(&req.config_name))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    Ok(Json(json!({
+        "success": true,
+        "run_id": run.run_id,
+        "command": crate::supervisor::display_command(&run.command),
+        "status": run.status,
+        "run": run,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<usize>,
+}
+
+pub async fn list(State(app): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    let runs = app.runs.list(q.limit.unwrap_or(500).min(10_000))?;
+    Ok(Json(json!({ "runs": runs })))
+}
+
+pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(serde_json::to_value(app.runs.get(&id)?).map_err(anyhow::Error::from)?))
+}
+
+pub async fn stop(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(serde_json::to_value(app.runs.stop(&id)?).map_err(anyhow::Error::from)?))
+}
+
+pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    app.runs.delete(&id)?;
+    Ok(Json(json!({ "deleted": true, "run_id": id })))
+}
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    after: Option<u64>,
+}
+
+pub async fn stream(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    app.runs.get(&id)?;
+    // EventSource resends the URL it started with, so its header wins.
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| ApiError::BadRequest(format!("Last-Event-ID {v:?} is not a record number")))
+        })
+        .transpose()?;
+    let after = last_event_id.or(q.after).unwrap_or(0);
+    Ok(super::stream::run_stream(app.runs.clone(), app.watchers.clone(), id, after))
+}
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    format: Option<String>,
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+pub async fn log(State(app): State<AppState>, Path(id): Path<String>, Query(q): Query<LogQuery>) -> ApiResult<Response> {
+    check_run_id(&id)?;
+    let run = app.runs.get(&id)?;
+    match q.format.as_deref() {
+        None | Some("text") => {
+            let path = app.runs.folder(&id).log_path();
+            let text = tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                crate::logfile::write_text(&path, &mut out).map(|_| out)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))??;
+            let disposition = format!("attachment; filename=\"{}-{}.log\"", sanitize(&run.config_name), id);
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                text,
+            )
+                .into_response())
+        }
+        Some("json") => {
+            let after = q.after.unwrap_or(0);
+            let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+            let runs = app.runs.clone();
+            let page = tokio::task::spawn_blocking(move || page(&runs, &id, after, limit))
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))??;
+            Ok(Json(page).into_response())
+        }
+        Some(other) => Err(ApiError::BadRequest(format!("unknown format {other:?}; use text or json"))),
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+/// Up to `limit` records after `after`, as JSON values.
+fn page(runs: &crate::runs::Runs, id: &str, after: u64, limit: usize) -> ApiResult<Value> {
+    let folder = runs.folder(id);
+    let complete = folder.has_exit();
+    let index = runs.log_index(id);
+    let (offset, seq, last_seq) = {
+        let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
+        index.update(&folder.log_path())?;
+        let (o, s) = index.seek_point(after);
+        (o, s, index.records())
+    };
+    let mut records: Vec<Value> = Vec::new();
+    if let Ok(mut file) = File::open(folder.log_path()) {
+        let (mut offset, mut seq) = (offset, seq);
+        let mut carry = Vec::new();
+        while records.len() < limit && seq < last_seq {
+            let before = seq;
+            let read;
+            (offset, seq, read) = read_lines(&mut file, offset, seq, 1 << 20, &mut carry, |s, raw| {
+                if s > after {
+                    if let Ok(v) = serde_json::from_slice(raw) {
+                        records.push(v);
+                    }
+                }
+                records.len() < limit && s < last_seq
+            })?;
+            if seq == before && read == 0 {
+                break;
+            }
+        }
+    }
+    let next_after = records
+        .last()
+        .and_then(|r| r.get("seq"))
+        .and_then(Value::as_u64)
+        .unwrap_or(after);
+    Ok(json!({ "records": records, "next_after": next_after, "last_seq": last_seq, "complete": complete }))
+}

@@ -1,0 +1,73 @@
+//! The page: files of `assets/` embedded at compile time (so `cargo install`
+//! gives a working tool), or read from `--ui-dir` so the page can be edited
+//! without a rebuild. Every answer carries the security headers.
+
+use std::path::PathBuf;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use include_dir::{include_dir, Dir};
+
+use super::AppState;
+
+static ASSETS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets");
+
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                       object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "json" => "application/json",
+        "woff2" => "font/woff2",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
+    if path.split('/').any(|p| p.is_empty() || p.starts_with('.')) {
+        return None;
+    }
+    match ui_dir {
+        Some(dir) => std::fs::read(dir.join(path)).ok(),
+        None => ASSETS.get_file(path).map(|f| f.contents().to_vec()),
+    }
+}
+
+fn serve(app: &AppState, path: &str) -> Response {
+    match load(&app.ui_dir, path) {
+        Some(bytes) => {
+            let mut resp = bytes.into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+pub async fn index(State(app): State<AppState>) -> Response {
+    serve(&app, "index.html")
+}
+
+pub async fn asset(State(app): State<AppState>, Path(path): Path<String>) -> Response {
+    serve(&app, &path)
+}
+
+/// Headers every response gets.
+pub async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    resp
+}

@@ -1,0 +1,112 @@
+//! The HTTP server: `router(state)` builds every route behind the security
+//! guard; `serve(listener, ...)` runs it on a pre-bound listener until a
+//! shutdown signal, closing open streams so an exit never hangs.
+
+mod api_configs;
+mod api_runs;
+mod assets;
+pub mod security;
+mod stream;
+mod watch;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::runs::Runs;
+use security::Guard;
+pub use watch::LogWatchers;
+
+/// Largest request body accepted (a config file is the largest thing sent).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub runs: Arc<Runs>,
+    pub watchers: LogWatchers,
+    pub ui_dir: Option<PathBuf>,
+}
+
+/// `Json` whose rejections use our error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(rej: JsonRejection) -> Self {
+        if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!("request body is larger than {MAX_BODY} bytes"))
+        } else {
+            ApiError::BadRequest(rej.body_text())
+        }
+    }
+}
+
+async fn health(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "ok": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "project": app.runs.settings.project,
+    }))
+}
+
+async fn events(State(app): State<AppState>) -> axum::response::Response {
+    stream::project_events(&app.runs.bus)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API route".into())
+}
+
+pub fn router(state: AppState, guard: Guard) -> Router {
+    let api = Router::new()
+        .route("/api/health", get(health))
+        .route("/api/configs", get(api_configs::list))
+        .route("/api/launch", post(api_runs::launch))
+        .route("/api/runs", get(api_runs::list))
+        .route("/api/runs/{id}", get(api_runs::get).delete(api_runs::delete))
+        .route("/api/runs/{id}/stop", post(api_runs::stop))
+        .route("/api/runs/{id}/log", get(api_runs::log))
+        .route("/api/runs/{id}/stream", get(api_runs::stream))
+        .route("/api/stream/{id}", get(api_runs::stream))
+        .route("/api/events", get(events))
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
+    Router::new()
+        .merge(api)
+        .route("/", get(assets::index))
+        .route("/assets/{*path}", get(assets::asset))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(guard), security::guard))
+        .layer(axum::middleware::from_fn(assets::security_headers))
+        .with_state(state)
+}
+
+/// Serves until SIGINT/SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, guard: Guard) -> anyhow::Result<()> {
+    let app = router(state, guard);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down; runs keep going under their supervisors");
+    // Open SSE streams never end by themselves: don't wait for them.
+    tokio::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        std::process::exit(0);
+    });
+}

@@ -1,0 +1,161 @@
+//! Server-Sent Events: a run's records (`GET /api/runs/{id}/stream`) and
+//! project-wide change notices (`GET /api/events`). Each viewer has its own
+//! task and its own file cursor and hands the body at most a few chunks
+//! ahead: a viewer that stops reading stops its own task and nobody else's,
+//! and server memory does not grow with the size of the output.
+
+use std::convert::Infallible;
+use std::fs::File;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::watch::LogWatchers;
+use crate::logfile::read_lines;
+use crate::runs::Runs;
+
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// A safety net: viewers look at the file this often even without a notice.
+const RECHECK: Duration = Duration::from_secs(1);
+const CHUNK: usize = 256 * 1024;
+
+type Tx = mpsc::Sender<Result<Bytes, Infallible>>;
+
+fn sse_response(rx: mpsc::Receiver<Result<Bytes, Infallible>>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(ReceiverStream::new(rx)),
+    )
+        .into_response()
+}
+
+fn data_event(json: &serde_json::Value) -> Bytes {
+    Bytes::from(format!("data: {json}\n\n"))
+}
+
+/// Streams the records of run `id` after seq `after`, then live ones, then
+/// `complete` once the run has ended.
+pub fn run_stream(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64) -> Response {
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        if let Err(e) = produce(runs, watchers, id, after, &tx).await {
+            tracing::warn!("stream ended: {e:#}");
+            let msg = serde_json::json!({"type": "error", "message": format!("{e:#}")});
+            let _ = tx.send(Ok(data_event(&msg))).await;
+        }
+    });
+    sse_response(rx)
+}
+
+async fn produce(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64, tx: &Tx) -> anyhow::Result<()> {
+    let folder = runs.folder(&id);
+    let sub = watchers.subscribe(&folder.dir);
+    let mut changes = sub.rx.clone();
+    let run = runs.get(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let status = serde_json::json!({"type": "status", "run": run});
+    if tx.send(Ok(data_event(&status))).await.is_err() {
+        return Ok(());
+    }
+    let (mut offset, mut seq) = {
+        let index = runs.log_index(&id);
+        let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
+        index.update(&folder.log_path())?;
+        index.seek_point(after)
+    };
+    let mut file: Option<File> = None;
+    let mut carry = Vec::new();
+    let mut last_sent = Instant::now();
+    let mut ended = false;
+    loop {
+        if file.is_none() {
+            file = File::open(folder.log_path()).ok();
+        }
+        let mut out = Vec::new();
+        let mut read = 0;
+        if let Some(f) = file.as_mut() {
+            (offset, seq, read) = read_lines(f, offset, seq, CHUNK, &mut carry, |s, raw| {
+                if s > after {
+                    out.extend_from_slice(format!("id: {s}\ndata: ").as_bytes());
+                    out.extend_from_slice(raw);
+                    out.extend_from_slice(b"\n\n");
+                }
+                true
+            })?;
+        }
+        if !out.is_empty() {
+            if tx.send(Ok(Bytes::from(out))).await.is_err() {
+                return Ok(());
+            }
+            last_sent = Instant::now();
+            continue;
+        }
+        if read > 0 {
+            continue;
+        }
+        if ended {
+            let exit = folder.read_exit().unwrap_or_default();
+            let complete = serde_json::json!({
+                "type": "complete",
+                "exit_code": exit.exit_code,
+                "signal": exit.signal,
+                "status": exit.status(),
+            });
+            let _ = tx.send(Ok(data_event(&complete))).await;
+            return Ok(());
+        }
+        if folder.has_exit() {
+            // The supervisor writes exit.json after its last record: read once
+            // more, then finish.
+            ended = true;
+            continue;
+        }
+        if last_sent.elapsed() >= HEARTBEAT {
+            if tx.send(Ok(Bytes::from_static(b": keepalive\n\n"))).await.is_err() {
+                return Ok(());
+            }
+            last_sent = Instant::now();
+        }
+        tokio::select! {
+            _ = changes.changed() => {}
+            _ = tokio::time::sleep(RECHECK) => {}
+            _ = tx.closed() => return Ok(()),
+        }
+    }
+}
+
+/// Project-wide change notices. A viewer that fell too far behind gets
+/// `resync` and should re-read what it shows.
+pub fn project_events(bus: &broadcast::Sender<String>) -> Response {
+    let mut sub = bus.subscribe();
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        if tx.send(Ok(Bytes::from_static(b": connected\n\n"))).await.is_err() {
+            return;
+        }
+        loop {
+            let chunk = tokio::select! {
+                msg = sub.recv() => match msg {
+                    Ok(text) => Bytes::from(format!("data: {text}\n\n")),
+                    Err(broadcast::error::RecvError::Lagged(_)) => Bytes::from_static(b"data: {\"type\":\"resync\"}\n\n"),
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = tokio::time::sleep(HEARTBEAT) => Bytes::from_static(b": keepalive\n\n"),
+                _ = tx.closed() => return,
+            };
+            if tx.send(Ok(chunk)).await.is_err() {
+                return;
+            }
+        }
+    });
+    sse_response(rx)
+}

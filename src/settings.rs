@@ -1,0 +1,157 @@
+//! `devloop.toml`: read once at start-up into typed settings the rest trusts.
+//! Every key is optional; the defaults fit a `rollouts` project as it is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    #[serde(default)]
+    launch: RawLaunch,
+    #[serde(default)]
+    paths: RawPaths,
+    #[serde(default)]
+    validate: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLaunch {
+    command: Option<Vec<String>>,
+    max_concurrent: Option<usize>,
+    stop_grace_secs: Option<u64>,
+    env: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    configs: Option<String>,
+    results: Option<String>,
+    datasets: Option<String>,
+}
+
+/// Settings of one project, with defaults applied and paths made absolute.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub project: PathBuf,
+    pub command: Vec<String>,
+    pub max_concurrent: usize,
+    pub stop_grace_secs: u64,
+    pub env: BTreeMap<String, String>,
+    pub configs_dir: PathBuf,
+    pub results_dir: PathBuf,
+    pub datasets_dir: PathBuf,
+    pub validate: BTreeMap<String, Vec<String>>,
+}
+
+impl Settings {
+    pub fn load(project: &Path) -> anyhow::Result<Settings> {
+        let project = project
+            .canonicalize()
+            .with_context(|| format!("project folder {}", project.display()))?;
+        let path = project.join("devloop.toml");
+        let raw: RawSettings = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).with_context(|| format!("in {}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RawSettings::default(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let command = raw
+            .launch
+            .command
+            .unwrap_or_else(|| vec!["python".into(), "entrypoint.py".into(), "{config}".into()]);
+        anyhow::ensure!(!command.is_empty(), "[launch] command in {} is empty", path.display());
+        let max_concurrent = raw.launch.max_concurrent.unwrap_or(2);
+        anyhow::ensure!(max_concurrent >= 1, "[launch] max_concurrent must be at least 1");
+        let env = raw
+            .launch
+            .env
+            .unwrap_or_else(|| BTreeMap::from([("PYTHONUNBUFFERED".to_string(), "1".to_string())]));
+        let dir = |p: Option<String>, default: &str| project.join(p.unwrap_or_else(|| default.into()));
+        Ok(Settings {
+            command,
+            max_concurrent,
+            stop_grace_secs: raw.launch.stop_grace_secs.unwrap_or(5),
+            env,
+            configs_dir: dir(raw.paths.configs, "configs"),
+            results_dir: dir(raw.paths.results, "results"),
+            datasets_dir: dir(raw.paths.datasets, "datasets"),
+            validate: raw.validate,
+            project,
+        })
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.project.join(".devloop")
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.state_dir().join("runs")
+    }
+}
+
+/// Values for the `{placeholders}` of a command.
+pub struct Placeholders<'a> {
+    pub config: &'a str,
+    pub config_name: &'a str,
+    pub run_id: &'a str,
+    pub run_dir: &'a str,
+    pub project: &'a str,
+}
+
+/// Expands placeholders in each argument; an argument stays one argument.
+pub fn expand(command: &[String], p: &Placeholders) -> Vec<String> {
+    command
+        .iter()
+        .map(|arg| {
+            arg.replace("{config}", p.config)
+                .replace("{config_name}", p.config_name)
+                .replace("{run_id}", p.run_id)
+                .replace("{run_dir}", p.run_dir)
+                .replace("{project}", p.project)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fit_a_rollouts_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(dir.path()).unwrap();
+        assert_eq!(s.command, ["python", "entrypoint.py", "{config}"]);
+        assert_eq!(s.max_concurrent, 2);
+        assert_eq!(s.env.get("PYTHONUNBUFFERED").map(String::as_str), Some("1"));
+        assert!(s.configs_dir.ends_with("configs"));
+    }
+
+    #[test]
+    fn unknown_keys_are_an_error_that_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("devloop.toml"), "[launch]\ncommnd = []\n").unwrap();
+        let err = format!("{:#}", Settings::load(dir.path()).unwrap_err());
+        assert!(err.contains("devloop.toml") && err.contains("commnd"), "{err}");
+    }
+
+    #[test]
+    fn a_config_name_with_spaces_stays_one_argument() {
+        let argv = expand(
+            &["python".into(), "run.py".into(), "{config}".into()],
+            &Placeholders {
+                config: "configs/a b; rm -rf x.py",
+                config_name: "a",
+                run_id: "r",
+                run_dir: "d",
+                project: "p",
+            },
+        );
+        assert_eq!(argv.len(), 3);
+        assert_eq!(argv[2], "configs/a b; rm -rf x.py");
+    }
+}

@@ -1,0 +1,79 @@
+//! Appends records to a run's `log.jsonl`, numbering them from 1 without gaps.
+//! Writes go straight to the file after each batch (no long-lived buffer), so
+//! a viewer woken by the file notification sees a record a few microseconds
+//! after the run printed it, and a killed server loses nothing.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::record::{now_ms, OutputLine, Payload, Record, Stream};
+
+pub struct LogWriter {
+    file: File,
+    seq: u64,
+    buf: Vec<u8>,
+}
+
+impl LogWriter {
+    /// Opens (or continues) the log, counting the records already in it.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let existing = std::fs::read(path).unwrap_or_default();
+        let seq = memchr::memchr_iter(b'\n', &existing).count() as u64;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        Ok(LogWriter {
+            file,
+            seq,
+            buf: Vec::with_capacity(1 << 16),
+        })
+    }
+
+    pub fn push(&mut self, payload: Payload) {
+        self.seq += 1;
+        let record = Record {
+            seq: self.seq,
+            t: now_ms(),
+            payload,
+        };
+        serde_json::to_writer(&mut self.buf, &record).expect("records always serialise");
+        self.buf.push(b'\n');
+    }
+
+    pub fn push_lines(&mut self, lines: &mut Vec<OutputLine>) {
+        for line in lines.drain(..) {
+            self.push(Payload::Stdout(line));
+        }
+    }
+
+    pub fn note(&mut self, lineno: u64, text: impl Into<String>) {
+        self.push(Payload::Stdout(OutputLine {
+            stream: Stream::Devloop,
+            lineno,
+            text: text.into(),
+            partial: false,
+            wrap: false,
+        }));
+    }
+
+    /// Writes what was pushed; on a full disk the error is returned and the
+    /// records stay pending, so nothing is written twice or half.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        self.file.sync_data()
+    }
+}
