@@ -33,6 +33,7 @@ use writer::LogWriter;
 /// that inherited its pipes) before the rest of its group is killed.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 const EVENTS_EVERY: Duration = Duration::from_millis(20);
+const RESULTS_MARKER: &str = "Results directory:";
 const IDLE_WAKE: Duration = Duration::from_millis(100);
 
 pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
@@ -98,6 +99,9 @@ fn spawn(spec: &Spec) -> anyhow::Result<Child> {
 struct Supervision {
     child: Child,
     argv: Vec<String>,
+    cwd: std::path::PathBuf,
+    folder: RunFolder,
+    result_dir_found: bool,
     grace: Duration,
     events: EventTail,
     signals: std::os::unix::net::UnixStream,
@@ -114,6 +118,9 @@ impl Supervision {
         Supervision {
             child,
             argv: spec.argv.clone(),
+            cwd: spec.cwd.clone(),
+            folder: folder.clone(),
+            result_dir_found: false,
             grace: Duration::from_secs(spec.stop_grace_secs),
             events: EventTail::new(folder.events_path()),
             signals: read,
@@ -216,6 +223,7 @@ impl Supervision {
             if err_open && ready[idx] {
                 err_open = read_into(self.child.stderr.as_fd(), &mut buf, &mut err, now, nums, &mut lines);
             }
+            self.find_result_dir(&lines);
             log.push_lines(&mut lines);
         }
 
@@ -239,6 +247,25 @@ impl Supervision {
             _ => {}
         }
         Ok(exit)
+    }
+
+    /// Remembers the results folder the run announces (rollouts prints
+    /// `Results directory: PATH`), relative to the project when inside it.
+    fn find_result_dir(&mut self, lines: &[OutputLine]) {
+        if self.result_dir_found {
+            return;
+        }
+        for line in lines.iter().filter(|l| !l.partial) {
+            let Some(pos) = line.text.find(RESULTS_MARKER) else { continue };
+            let path = strip_ansi_escapes::strip_str(line.text[pos + RESULTS_MARKER.len()..].trim());
+            let path = std::path::Path::new(path.trim());
+            let rel = path.strip_prefix(&self.cwd).unwrap_or(path);
+            if let Err(e) = self.folder.write_result_dir(&rel.to_string_lossy()) {
+                eprintln!("devloop supervisor: recording results folder: {e:#}");
+            }
+            self.result_dir_found = true;
+            return;
+        }
     }
 
     /// Reaps every exited child; remembers the command's own status.
