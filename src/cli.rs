@@ -23,12 +23,16 @@ impl Client {
         Client {
             base: base.trim_end_matches('/').to_string(),
             token,
-            agent: ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(5)).build(),
+            agent: ureq::AgentBuilder::new()
+                .timeout_connect(Duration::from_secs(5))
+                .build(),
         }
     }
 
     fn request(&self, method: &str, path: &str) -> ureq::Request {
-        let req = self.agent.request(method, &format!("{}{}", self.base, path));
+        let req = self
+            .agent
+            .request(method, &format!("{}{}", self.base, path));
         match &self.token {
             Some(t) => req.set("Authorization", &format!("Bearer {t}")),
             None => req,
@@ -45,10 +49,15 @@ impl Client {
             Ok(resp) => Ok(resp.into_json()?),
             Err(ureq::Error::Status(code, resp)) => {
                 let body: Value = resp.into_json().unwrap_or(Value::Null);
-                let msg = body.get("error").and_then(Value::as_str).unwrap_or("request failed");
+                let msg = body
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("request failed");
                 bail!("{msg} (HTTP {code})")
             }
-            Err(e) => Err(e).with_context(|| format!("cannot reach devloop at {url}; is `devloop serve` running?")),
+            Err(e) => Err(e).with_context(|| {
+                format!("cannot reach devloop at {url}; is `devloop serve` running?")
+            }),
         }
     }
 
@@ -63,7 +72,10 @@ impl Client {
 
 pub fn launch(client: &Client, config: &str, follow: bool) -> anyhow::Result<i32> {
     let resp = client.post("/api/launch", serde_json::json!({ "configName": config }))?;
-    let id = resp["run_id"].as_str().context("no run_id in reply")?.to_string();
+    let id = resp["run_id"]
+        .as_str()
+        .context("no run_id in reply")?
+        .to_string();
     eprintln!(
         "launched {id} ({}): {}",
         resp["status"].as_str().unwrap_or("?"),
@@ -81,7 +93,11 @@ pub fn runs(client: &Client) -> anyhow::Result<i32> {
     let resp = client.get("/api/runs")?;
     let runs = resp["runs"].as_array().cloned().unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<28} {:<10} {:>6} {:>9}  CONFIG", "RUN", "STATUS", "EXIT", "RECORDS")?;
+    writeln!(
+        out,
+        "{:<28} {:<10} {:>6} {:>9}  CONFIG",
+        "RUN", "STATUS", "EXIT", "RECORDS"
+    )?;
     for r in runs {
         let exit = match (r["exit_code"].as_i64(), r["signal"].as_i64()) {
             (Some(c), _) => c.to_string(),
@@ -103,7 +119,10 @@ pub fn runs(client: &Client) -> anyhow::Result<i32> {
 
 pub fn stop(client: &Client, id: &str) -> anyhow::Result<i32> {
     let run = client.post(&format!("/api/runs/{id}/stop"), Value::Null)?;
-    eprintln!("stop requested for {id} (was {})", run["status"].as_str().unwrap_or("?"));
+    eprintln!(
+        "stop requested for {id} (was {})",
+        run["status"].as_str().unwrap_or("?")
+    );
     Ok(0)
 }
 
@@ -134,7 +153,10 @@ pub fn logs(client: &Client, id: &str, follow: bool) -> anyhow::Result<i32> {
             }
             Err(ureq::Error::Status(code, resp)) => {
                 let body: Value = resp.into_json().unwrap_or(Value::Null);
-                bail!("{} (HTTP {code})", body["error"].as_str().unwrap_or("stream refused"));
+                bail!(
+                    "{} (HTTP {code})",
+                    body["error"].as_str().unwrap_or("stream refused")
+                );
             }
             Err(e) => {
                 let since = *down_since.get_or_insert_with(Instant::now);
@@ -149,11 +171,19 @@ pub fn logs(client: &Client, id: &str, follow: bool) -> anyhow::Result<i32> {
 
 /// Reads one SSE connection; returns the exit code once `complete` arrives,
 /// or `None` if the connection dropped first.
-fn follow_stream(reader: impl BufRead, after: &mut u64, printer: &mut Printer) -> anyhow::Result<Option<i32>> {
+fn follow_stream(
+    reader: impl BufRead,
+    after: &mut u64,
+    printer: &mut Printer,
+) -> anyhow::Result<Option<i32>> {
     for line in reader.lines() {
         let Ok(line) = line else { return Ok(None) };
-        let Some(data) = line.strip_prefix("data: ") else { continue };
-        let Ok(value) = serde_json::from_str::<Value>(data) else { continue };
+        let Some(data) = line.strip_prefix("data: ") else {
+            continue;
+        };
+        let Ok(value) = serde_json::from_str::<Value>(data) else {
+            continue;
+        };
         match value["type"].as_str() {
             Some("complete") => {
                 printer.end()?;
@@ -179,7 +209,10 @@ fn follow_stream(reader: impl BufRead, after: &mut u64, printer: &mut Printer) -
                     *after = seq;
                 }
             }
-            Some("error") => eprintln!("devloop: {}", value["message"].as_str().unwrap_or("stream error")),
+            Some("error") => eprintln!(
+                "devloop: {}",
+                value["message"].as_str().unwrap_or("stream error")
+            ),
             _ => {}
         }
     }
@@ -234,7 +267,11 @@ impl Printer {
     }
 
     fn raw(&mut self, text: &str) -> std::io::Result<()> {
-        let text = if self.tty { text.to_string() } else { strip_ansi_escapes::strip_str(text) };
+        let text = if self.tty {
+            text.to_string()
+        } else {
+            strip_ansi_escapes::strip_str(text)
+        };
         std::io::stdout().lock().write_all(text.as_bytes())
     }
 

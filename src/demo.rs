@@ -24,7 +24,8 @@ fn write_dir(src: &Dir, dest: &Path) -> anyhow::Result<()> {
     for file in src.files() {
         let path = dest.join(file.path().file_name().context("file name")?);
         if !path.exists() {
-            std::fs::write(&path, file.contents()).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, file.contents())
+                .with_context(|| format!("writing {}", path.display()))?;
         }
     }
     for sub in src.dirs() {

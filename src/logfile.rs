@@ -40,7 +40,7 @@ impl LogIndex {
             }
             let mut line_start = pos;
             for nl in memchr::memchr_iter(b'\n', &buf[..n]) {
-                if self.records % STRIDE == 0 {
+                if self.records.is_multiple_of(STRIDE) {
                     self.offsets.push(line_start);
                 }
                 self.records += 1;
@@ -128,8 +128,12 @@ pub fn write_text(path: &Path, out: &mut impl std::io::Write) -> std::io::Result
         let before = seq;
         let n;
         (offset, seq, n) = read_lines(&mut file, offset, seq, 1 << 20, &mut carry, |_, raw| {
-            let Ok(record) = serde_json::from_slice::<Record>(raw) else { return true };
-            let Some(line) = record.output() else { return true };
+            let Ok(record) = serde_json::from_slice::<Record>(raw) else {
+                return true;
+            };
+            let Some(line) = record.output() else {
+                return true;
+            };
             held.retain(|(s, n, _)| !(*s == line.stream && *n == line.lineno));
             if line.partial {
                 held.push((line.stream, line.lineno, line.text.clone()));
@@ -182,20 +186,28 @@ mod tests {
             while first.is_none() {
                 let before = seq;
                 let n;
-                (offset, seq, n) = read_lines(&mut file, offset, seq, 4096, &mut carry, |s, raw| {
-                    if s > after {
-                        let r: Record = serde_json::from_slice(raw).unwrap();
-                        first = Some(r.seq);
-                        return false;
-                    }
-                    true
-                })
-                .unwrap();
+                (offset, seq, n) =
+                    read_lines(&mut file, offset, seq, 4096, &mut carry, |s, raw| {
+                        if s > after {
+                            let r: Record = serde_json::from_slice(raw).unwrap();
+                            first = Some(r.seq);
+                            return false;
+                        }
+                        true
+                    })
+                    .unwrap();
                 if seq == before && n == 0 {
                     break;
                 }
             }
-            assert_eq!(first, if after < 10_000 { Some(after + 1) } else { None });
+            assert_eq!(
+                first,
+                if after < 10_000 {
+                    Some(after + 1)
+                } else {
+                    None
+                }
+            );
         }
         f.write_all(b":0}\n").unwrap();
         idx.update(&path).unwrap();
@@ -218,6 +230,9 @@ mod tests {
         std::fs::write(&path, body).unwrap();
         let mut out = Vec::new();
         write_text(&path, &mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "loading done\n100%\nopen at the end\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "loading done\n100%\nopen at the end\n"
+        );
     }
 }

@@ -12,7 +12,11 @@ use devloop::server::{self, security::Guard, AppState, LogWatchers};
 use devloop::settings::Settings;
 
 #[derive(Parser)]
-#[command(name = "devloop", version, about = "One local web page for the dev loop of LLM agents and evaluations")]
+#[command(
+    name = "devloop",
+    version,
+    about = "One local web page for the dev loop of LLM agents and evaluations"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -128,9 +132,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let project = devloop::demo::materialize(dir.as_deref())?;
             serve(project, listen)
         }
-        Command::Launch { config, follow, server } => cli::launch(&server.client(), &config, follow),
+        Command::Launch {
+            config,
+            follow,
+            server,
+        } => cli::launch(&server.client(), &config, follow),
         Command::Runs { server } => cli::runs(&server.client()),
-        Command::Logs { run, follow, server } => cli::logs(&server.client(), &run, follow),
+        Command::Logs {
+            run,
+            follow,
+            server,
+        } => cli::logs(&server.client(), &run, follow),
         Command::Stop { run, server } => cli::stop(&server.client(), &run),
     }
 }
@@ -138,13 +150,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DEVLOOP_LOG").unwrap_or_else(|_| "devloop=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("DEVLOOP_LOG")
+                .unwrap_or_else(|_| "devloop=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let token = match listen.token.as_deref() {
         Some("auto") => Some(devloop::ids::new_token()),
-        Some(t) if t.len() < 8 => anyhow::bail!("--token must be at least 8 characters (or \"auto\")"),
+        Some(t) if t.len() < 8 => {
+            anyhow::bail!("--token must be at least 8 characters (or \"auto\")")
+        }
         other => other.map(str::to_string),
     };
     if !listen.host.is_loopback() && token.is_none() {
@@ -163,13 +178,24 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         let addr = listener.local_addr()?;
         let runs = Runs::open(settings, exe)?;
         runs.start_background();
-        let host = if listen.host.is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let host = if listen.host.is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
         let mut url = format!("http://{host}:{}/", addr.port());
         if let Some(t) = &token {
             url.push_str(&format!("?token={t}"));
         }
-        println!("devloop: serving {} at {url}", runs.settings.project.display());
+        println!(
+            "devloop: serving {} at {url}",
+            runs.settings.project.display()
+        );
         if listen.open {
             let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
         }

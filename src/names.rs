@@ -34,7 +34,10 @@ pub fn check_relative(name: &str) -> Result<(), NameError> {
     {
         return Err(NameError::BadChar);
     }
-    if name.split('/').any(|part| part.is_empty() || part.starts_with('.')) {
+    if name
+        .split('/')
+        .any(|part| part.is_empty() || part.starts_with('.'))
+    {
         return Err(NameError::BadPart);
     }
     Ok(())
@@ -45,7 +48,10 @@ pub fn check_relative(name: &str) -> Result<(), NameError> {
 pub fn resolve_existing(base: &Path, name: &str) -> Result<PathBuf, NameError> {
     check_relative(name)?;
     let base = base.canonicalize().map_err(|_| NameError::Escapes)?;
-    let path = base.join(name).canonicalize().map_err(|_| NameError::Escapes)?;
+    let path = base
+        .join(name)
+        .canonicalize()
+        .map_err(|_| NameError::Escapes)?;
     if path.starts_with(&base) {
         Ok(path)
     } else {

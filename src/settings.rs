@@ -64,14 +64,22 @@ impl Settings {
             .launch
             .command
             .unwrap_or_else(|| vec!["python".into(), "entrypoint.py".into(), "{config}".into()]);
-        anyhow::ensure!(!command.is_empty(), "[launch] command in {} is empty", path.display());
+        anyhow::ensure!(
+            !command.is_empty(),
+            "[launch] command in {} is empty",
+            path.display()
+        );
         let max_concurrent = raw.launch.max_concurrent.unwrap_or(2);
-        anyhow::ensure!(max_concurrent >= 1, "[launch] max_concurrent must be at least 1");
+        anyhow::ensure!(
+            max_concurrent >= 1,
+            "[launch] max_concurrent must be at least 1"
+        );
         let env = raw
             .launch
             .env
             .unwrap_or_else(|| BTreeMap::from([("PYTHONUNBUFFERED".to_string(), "1".to_string())]));
-        let dir = |p: Option<String>, default: &str| project.join(p.unwrap_or_else(|| default.into()));
+        let dir =
+            |p: Option<String>, default: &str| project.join(p.unwrap_or_else(|| default.into()));
         Ok(Settings {
             command,
             max_concurrent,
@@ -136,7 +144,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("devloop.toml"), "[launch]\ncommnd = []\n").unwrap();
         let err = format!("{:#}", Settings::load(dir.path()).unwrap_err());
-        assert!(err.contains("devloop.toml") && err.contains("commnd"), "{err}");
+        assert!(
+            err.contains("devloop.toml") && err.contains("commnd"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -122,7 +122,9 @@ impl RunFolder {
         write_json(&self.dir.join("exit.json"), info)
     }
     pub fn read_result_dir(&self) -> Option<String> {
-        std::fs::read_to_string(self.dir.join("result_dir")).ok().map(|s| s.trim().to_string())
+        std::fs::read_to_string(self.dir.join("result_dir"))
+            .ok()
+            .map(|s| s.trim().to_string())
     }
     pub fn write_result_dir(&self, rel: &str) -> anyhow::Result<()> {
         write_atomic(&self.dir.join("result_dir"), rel.as_bytes())
@@ -144,7 +146,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".partial");
     let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;

@@ -96,8 +96,16 @@ impl Runs {
         Ok(runs.into_iter().map(|r| self.fresh(r)).collect())
     }
 
-    /// Adds what only the run folder knows yet (line count, result folder).
+    /// Adds what only the run folder knows yet (line count, result folder),
+    /// and records an end the monitor has not noticed yet, so a client that
+    /// saw `complete` never reads `running` afterwards.
     fn fresh(&self, mut run: Run) -> Run {
+        if run.status == "running" && self.folder(&run.run_id).has_exit() {
+            self.check_running();
+            if let Ok(Some(updated)) = self.store().get(&run.run_id) {
+                return updated;
+            }
+        }
         if run.status == "running" {
             run.records = self.record_count(&run.run_id);
             run.result_dir = self.folder(&run.run_id).read_result_dir();
@@ -126,13 +134,16 @@ impl Runs {
     pub fn launch(&self, config_name: &str) -> ApiResult<Run> {
         let config_path = crate::names::resolve_existing(&self.settings.configs_dir, config_name)
             .map_err(|e| match e {
-                crate::names::NameError::Escapes => {
-                    ApiError::NotFound(format!("no config {config_name:?} in {}", self.settings.configs_dir.display()))
-                }
-                other => other.into(),
-            })?;
+            crate::names::NameError::Escapes => ApiError::NotFound(format!(
+                "no config {config_name:?} in {}",
+                self.settings.configs_dir.display()
+            )),
+            other => other.into(),
+        })?;
         if !config_path.is_file() {
-            return Err(ApiError::BadRequest(format!("{config_name:?} is not a file")));
+            return Err(ApiError::BadRequest(format!(
+                "{config_name:?} is not a file"
+            )));
         }
         let created_at = now_ms();
         let run_id = crate::ids::new_run_id(created_at);
@@ -230,7 +241,11 @@ impl Runs {
         run
     }
 
-    fn spawn_supervisor(&self, run: &Run, folder: &RunFolder) -> anyhow::Result<std::process::Child> {
+    fn spawn_supervisor(
+        &self,
+        run: &Run,
+        folder: &RunFolder,
+    ) -> anyhow::Result<std::process::Child> {
         // The snapshot is taken when the run starts, so it is what really ran.
         let config_src = self.settings.configs_dir.join(&run.config_name);
         let snapshot = folder.config_dir().join(&run.config_name);
@@ -242,8 +257,14 @@ impl Runs {
         }
         let mut env: Vec<(String, String)> = self.settings.env.clone().into_iter().collect();
         env.push(("DEVLOOP_RUN_ID".into(), run.run_id.clone()));
-        env.push(("DEVLOOP_RUN_DIR".into(), folder.dir.to_string_lossy().into_owned()));
-        env.push(("DEVLOOP_EVENTS".into(), folder.events_path().to_string_lossy().into_owned()));
+        env.push((
+            "DEVLOOP_RUN_DIR".into(),
+            folder.dir.to_string_lossy().into_owned(),
+        ));
+        env.push((
+            "DEVLOOP_EVENTS".into(),
+            folder.events_path().to_string_lossy().into_owned(),
+        ));
         folder.write_spec(&Spec {
             argv: run.command.clone(),
             cwd: self.settings.project.clone(),
@@ -378,7 +399,10 @@ impl Runs {
             std::fs::remove_dir_all(&folder.dir)?;
         }
         self.store().delete(id)?;
-        self.indexes.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.indexes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
         let _ = self
             .bus
             .send(serde_json::json!({"type": "run_deleted", "run_id": id}).to_string());

@@ -96,24 +96,28 @@ impl RunStore {
     pub fn get(&self, id: &str) -> anyhow::Result<Option<Run>> {
         Ok(self
             .conn
-            .query_row(&format!("SELECT {COLUMNS} FROM runs WHERE id = ?1"), [id], from_row)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM runs WHERE id = ?1"),
+                [id],
+                from_row,
+            )
             .optional()?)
     }
 
     /// Newest first.
     pub fn list(&self, limit: usize) -> anyhow::Result<Vec<Run>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
+        ))?;
         let rows = stmt.query_map([limit as i64], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Runs with this status, oldest first (the queue order).
     pub fn with_status(&self, status: &str) -> anyhow::Result<Vec<Run>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM runs WHERE status = ?1 ORDER BY id"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM runs WHERE status = ?1 ORDER BY id"
+        ))?;
         let rows = stmt.query_map([status], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -125,7 +129,9 @@ impl RunStore {
 
     /// Adds a row for every run folder the index does not have.
     pub fn rebuild_missing(&self, runs_dir: &Path) -> anyhow::Result<usize> {
-        let Ok(entries) = std::fs::read_dir(runs_dir) else { return Ok(0) };
+        let Ok(entries) = std::fs::read_dir(runs_dir) else {
+            return Ok(0);
+        };
         let mut added = 0;
         for entry in entries.flatten() {
             let id = entry.file_name().to_string_lossy().into_owned();
@@ -133,7 +139,9 @@ impl RunStore {
                 continue;
             }
             let folder = RunFolder::new(entry.path());
-            let Ok(info) = folder.read_info() else { continue };
+            let Ok(info) = folder.read_info() else {
+                continue;
+            };
             let sup = folder.read_supervisor();
             let exit = folder.read_exit();
             let status = match (&exit, &sup) {

@@ -32,7 +32,9 @@ fn list_configs(dir: &std::path::Path) -> Vec<ConfigEntry> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new(), 0)];
     while let Some((path, prefix, depth)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&path) else { continue };
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('_') || name.starts_with('.') {
@@ -46,8 +48,13 @@ fn list_configs(dir: &std::path::Path) -> Vec<ConfigEntry> {
                 }
                 continue;
             }
-            let ext = name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
-            if !CONFIG_EXTENSIONS.contains(&ext.as_str()) || crate::names::check_relative(&rel).is_err() {
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_string())
+                .unwrap_or_default();
+            if !CONFIG_EXTENSIONS.contains(&ext.as_str())
+                || crate::names::check_relative(&rel).is_err()
+            {
                 continue;
             }
             let mtime_ms = meta

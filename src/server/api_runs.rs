@@ -21,7 +21,10 @@ pub struct LaunchRequest {
     config_name: String,
 }
 
-pub async fn launch(State(app): State<AppState>, ApiJson(req): ApiJson<LaunchRequest>) -> ApiResult<Json<Value>> {
+pub async fn launch(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<LaunchRequest>,
+) -> ApiResult<Json<Value>> {
     let runs = app.runs.clone();
     let run = tokio::task::spawn_blocking(move || runs.launch(&req.config_name))
         .await
@@ -40,17 +43,24 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-pub async fn list(State(app): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(app): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let runs = app.runs.list(q.limit.unwrap_or(500).min(10_000))?;
     Ok(Json(json!({ "runs": runs })))
 }
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::to_value(app.runs.get(&id)?).map_err(anyhow::Error::from)?))
+    Ok(Json(
+        serde_json::to_value(app.runs.get(&id)?).map_err(anyhow::Error::from)?,
+    ))
 }
 
 pub async fn stop(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::to_value(app.runs.stop(&id)?).map_err(anyhow::Error::from)?))
+    Ok(Json(
+        serde_json::to_value(app.runs.stop(&id)?).map_err(anyhow::Error::from)?,
+    ))
 }
 
 pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -75,13 +85,18 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| ApiError::BadRequest(format!("Last-Event-ID {v:?} is not a record number")))
+            v.trim().parse::<u64>().map_err(|_| {
+                ApiError::BadRequest(format!("Last-Event-ID {v:?} is not a record number"))
+            })
         })
         .transpose()?;
     let after = last_event_id.or(q.after).unwrap_or(0);
-    Ok(super::stream::run_stream(app.runs.clone(), app.watchers.clone(), id, after))
+    Ok(super::stream::run_stream(
+        app.runs.clone(),
+        app.watchers.clone(),
+        id,
+        after,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -91,7 +106,11 @@ pub struct LogQuery {
     limit: Option<usize>,
 }
 
-pub async fn log(State(app): State<AppState>, Path(id): Path<String>, Query(q): Query<LogQuery>) -> ApiResult<Response> {
+pub async fn log(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Response> {
     check_run_id(&id)?;
     let run = app.runs.get(&id)?;
     match q.format.as_deref() {
@@ -103,10 +122,17 @@ pub async fn log(State(app): State<AppState>, Path(id): Path<String>, Query(q): 
             })
             .await
             .map_err(|e| ApiError::Internal(e.into()))??;
-            let disposition = format!("attachment; filename=\"{}-{}.log\"", sanitize(&run.config_name), id);
+            let disposition = format!(
+                "attachment; filename=\"{}-{}.log\"",
+                sanitize(&run.config_name),
+                id
+            );
             Ok((
                 [
-                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_TYPE,
+                        "text/plain; charset=utf-8".to_string(),
+                    ),
                     (header::CONTENT_DISPOSITION, disposition),
                 ],
                 text,
@@ -122,13 +148,21 @@ pub async fn log(State(app): State<AppState>, Path(id): Path<String>, Query(q): 
                 .map_err(|e| ApiError::Internal(e.into()))??;
             Ok(Json(page).into_response())
         }
-        Some(other) => Err(ApiError::BadRequest(format!("unknown format {other:?}; use text or json"))),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "unknown format {other:?}; use text or json"
+        ))),
     }
 }
 
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -150,14 +184,15 @@ fn page(runs: &crate::runs::Runs, id: &str, after: u64, limit: usize) -> ApiResu
         while records.len() < limit && seq < last_seq {
             let before = seq;
             let read;
-            (offset, seq, read) = read_lines(&mut file, offset, seq, 1 << 20, &mut carry, |s, raw| {
-                if s > after {
-                    if let Ok(v) = serde_json::from_slice(raw) {
-                        records.push(v);
+            (offset, seq, read) =
+                read_lines(&mut file, offset, seq, 1 << 20, &mut carry, |s, raw| {
+                    if s > after {
+                        if let Ok(v) = serde_json::from_slice(raw) {
+                            records.push(v);
+                        }
                     }
-                }
-                records.len() < limit && s < last_seq
-            })?;
+                    records.len() < limit && s < last_seq
+                })?;
             if seq == before && read == 0 {
                 break;
             }
@@ -168,5 +203,7 @@ fn page(runs: &crate::runs::Runs, id: &str, after: u64, limit: usize) -> ApiResu
         .and_then(|r| r.get("seq"))
         .and_then(Value::as_u64)
         .unwrap_or(after);
-    Ok(json!({ "records": records, "next_after": next_after, "last_seq": last_seq, "complete": complete }))
+    Ok(
+        json!({ "records": records, "next_after": next_after, "last_seq": last_seq, "complete": complete }),
+    )
 }

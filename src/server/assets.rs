@@ -13,7 +13,8 @@ use super::AppState;
 
 static ASSETS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets");
 
-pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+pub const CSP: &str =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                        object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 fn content_type(path: &str) -> &'static str {
@@ -45,7 +46,10 @@ fn serve(app: &AppState, path: &str) -> Response {
         Some(bytes) => {
             let mut resp = bytes.into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(path)),
+            );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             resp
         }
@@ -62,12 +66,24 @@ pub async fn asset(State(app): State<AppState>, Path(path): Path<String>) -> Res
 }
 
 /// Headers every response gets.
-pub async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     resp
 }

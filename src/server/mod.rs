@@ -70,7 +70,10 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/api/configs", get(api_configs::list))
         .route("/api/launch", post(api_runs::launch))
         .route("/api/runs", get(api_runs::list))
-        .route("/api/runs/{id}", get(api_runs::get).delete(api_runs::delete))
+        .route(
+            "/api/runs/{id}",
+            get(api_runs::get).delete(api_runs::delete),
+        )
         .route("/api/runs/{id}/stop", post(api_runs::stop))
         .route("/api/runs/{id}/log", get(api_runs::log))
         .route("/api/runs/{id}/stream", get(api_runs::stream))
@@ -82,13 +85,20 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/", get(assets::index))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(Arc::new(guard), security::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard),
+            security::guard,
+        ))
         .layer(axum::middleware::from_fn(assets::security_headers))
         .with_state(state)
 }
 
 /// Serves until SIGINT/SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, guard: Guard) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    guard: Guard,
+) -> anyhow::Result<()> {
     let app = router(state, guard);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -26,7 +26,9 @@ const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
 pub fn is_loopback_host(host: &str) -> bool {
     LOOPBACK_NAMES.contains(&host)
         || host.ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Splits `host[:port]` (including `[::1]:port`) into its parts.
@@ -45,7 +47,12 @@ fn split_host(value: &str) -> (String, Option<u16>) {
 }
 
 impl Guard {
-    fn check(&self, method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> Result<bool, ApiError> {
+    fn check(
+        &self,
+        method: &Method,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+    ) -> Result<bool, ApiError> {
         let forbidden = |m: &str| Err(ApiError::Forbidden(m.to_string()));
         let query_token = uri.query().and_then(|q| {
             q.split('&')
@@ -64,14 +71,23 @@ impl Guard {
                 .flat_map(|v| v.split(';'))
                 .find_map(|kv| kv.trim().strip_prefix("devloop_token="));
             let given = [bearer, cookie, query_token.as_deref()];
-            if !given.iter().flatten().any(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) {
+            if !given
+                .iter()
+                .flatten()
+                .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes()))
+            {
                 return forbidden("a valid token is required: open the URL with ?token=... printed by `devloop serve`");
             }
         } else {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             let (name, _) = split_host(host);
             if !is_loopback_host(&name) {
-                return forbidden("requests must use a loopback host name (127.0.0.1 or localhost)");
+                return forbidden(
+                    "requests must use a loopback host name (127.0.0.1 or localhost)",
+                );
             }
         }
         let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -79,7 +95,10 @@ impl Guard {
             if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
                 let authority = origin.split_once("://").map(|(_, a)| a).unwrap_or("");
                 let (name, port) = split_host(authority);
-                let host_header = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let host_header = headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 let same_as_host = authority.eq_ignore_ascii_case(host_header);
                 let local = is_loopback_host(&name) && port == Some(self.port);
                 if !(same_as_host || local) {
@@ -122,7 +141,10 @@ mod tests {
 
     #[test]
     fn host_names_are_split_from_ports() {
-        assert_eq!(split_host("127.0.0.1:8765"), ("127.0.0.1".into(), Some(8765)));
+        assert_eq!(
+            split_host("127.0.0.1:8765"),
+            ("127.0.0.1".into(), Some(8765))
+        );
         assert_eq!(split_host("[::1]:80"), ("::1".into(), Some(80)));
         assert_eq!(split_host("LocalHost"), ("localhost".into(), None));
         assert!(!is_loopback_host("evil.com"));

@@ -23,7 +23,7 @@ use crate::runs::Runs;
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// A safety net: viewers look at the file this often even without a notice.
 const RECHECK: Duration = Duration::from_secs(1);
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 64 * 1024;
 
 type Tx = mpsc::Sender<Result<Bytes, Infallible>>;
 
@@ -46,7 +46,7 @@ fn data_event(json: &serde_json::Value) -> Bytes {
 /// Streams the records of run `id` after seq `after`, then live ones, then
 /// `complete` once the run has ended.
 pub fn run_stream(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64) -> Response {
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
         if let Err(e) = produce(runs, watchers, id, after, &tx).await {
             tracing::warn!("stream ended: {e:#}");
@@ -57,7 +57,13 @@ pub fn run_stream(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64
     sse_response(rx)
 }
 
-async fn produce(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64, tx: &Tx) -> anyhow::Result<()> {
+async fn produce(
+    runs: Arc<Runs>,
+    watchers: LogWatchers,
+    id: String,
+    after: u64,
+    tx: &Tx,
+) -> anyhow::Result<()> {
     let folder = runs.folder(&id);
     let sub = watchers.subscribe(&folder.dir);
     let mut changes = sub.rx.clone();
@@ -85,7 +91,8 @@ async fn produce(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64,
         if let Some(f) = file.as_mut() {
             (offset, seq, read) = read_lines(f, offset, seq, CHUNK, &mut carry, |s, raw| {
                 if s > after {
-                    out.extend_from_slice(format!("id: {s}\ndata: ").as_bytes());
+                    use std::io::Write;
+                    let _ = write!(out, "id: {s}\ndata: ");
                     out.extend_from_slice(raw);
                     out.extend_from_slice(b"\n\n");
                 }
@@ -120,7 +127,11 @@ async fn produce(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64,
             continue;
         }
         if last_sent.elapsed() >= HEARTBEAT {
-            if tx.send(Ok(Bytes::from_static(b": keepalive\n\n"))).await.is_err() {
+            if tx
+                .send(Ok(Bytes::from_static(b": keepalive\n\n")))
+                .await
+                .is_err()
+            {
                 return Ok(());
             }
             last_sent = Instant::now();
@@ -139,7 +150,11 @@ pub fn project_events(bus: &broadcast::Sender<String>) -> Response {
     let mut sub = bus.subscribe();
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
-        if tx.send(Ok(Bytes::from_static(b": connected\n\n"))).await.is_err() {
+        if tx
+            .send(Ok(Bytes::from_static(b": connected\n\n")))
+            .await
+            .is_err()
+        {
             return;
         }
         loop {

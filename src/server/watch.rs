@@ -31,6 +31,12 @@ pub struct Subscription {
     pub rx: watch::Receiver<u64>,
 }
 
+impl Default for LogWatchers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LogWatchers {
     pub fn new() -> LogWatchers {
         let inner = Arc::new(Inner {
@@ -39,7 +45,9 @@ impl LogWatchers {
         });
         let weak = Arc::downgrade(&inner);
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            let (Some(inner), Ok(event)) = (weak.upgrade(), res) else { return };
+            let (Some(inner), Ok(event)) = (weak.upgrade(), res) else {
+                return;
+            };
             let entries = inner.entries.lock().unwrap_or_else(|p| p.into_inner());
             for path in &event.paths {
                 if let Some(entry) = path.parent().and_then(|dir| entries.get(dir)) {

@@ -36,8 +36,12 @@ impl EventTail {
     /// Reads what was appended since the last call. At the end of the run
     /// (`last`), an unterminated final line is taken as complete.
     pub fn poll(&mut self, last: bool, out: &mut Vec<EventLine>) {
-        let Ok(mut f) = File::open(&self.path) else { return };
-        let Ok(len) = f.metadata().map(|m| m.len()) else { return };
+        let Ok(mut f) = File::open(&self.path) else {
+            return;
+        };
+        let Ok(len) = f.metadata().map(|m| m.len()) else {
+            return;
+        };
         if len < self.offset {
             // Truncated by the run: start over rather than read garbage.
             self.offset = 0;
@@ -89,12 +93,18 @@ impl EventTail {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        out.push(parse_event(bytes).unwrap_or_else(|error| EventLine::Malformed { line: self.line, error }));
+        out.push(
+            parse_event(bytes).unwrap_or_else(|error| EventLine::Malformed {
+                line: self.line,
+                error,
+            }),
+        );
     }
 }
 
 fn parse_event(bytes: &[u8]) -> Result<EventLine, String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     match value.get("type") {
         Some(serde_json::Value::String(_)) => Ok(EventLine::Event(value)),
         _ if !value.is_object() => Err("not a JSON object".into()),
@@ -114,12 +124,20 @@ mod tests {
         let mut out = Vec::new();
         tail.poll(false, &mut out);
         assert!(out.is_empty());
-        std::fs::write(&path, "{\"type\":\"progress\",\"done\":1}\nnot json\n{\"type\":\"tok").unwrap();
+        std::fs::write(
+            &path,
+            "{\"type\":\"progress\",\"done\":1}\nnot json\n{\"type\":\"tok",
+        )
+        .unwrap();
         tail.poll(false, &mut out);
         assert_eq!(out.len(), 2);
         assert!(matches!(&out[0], EventLine::Event(v) if v["done"] == 1));
         assert!(matches!(&out[1], EventLine::Malformed { line: 2, .. }));
-        std::fs::write(&path, "{\"type\":\"progress\",\"done\":1}\nnot json\n{\"type\":\"token\"}\n[1]\n").unwrap();
+        std::fs::write(
+            &path,
+            "{\"type\":\"progress\",\"done\":1}\nnot json\n{\"type\":\"token\"}\n[1]\n",
+        )
+        .unwrap();
         out.clear();
         tail.poll(true, &mut out);
         assert!(matches!(&out[0], EventLine::Event(v) if v["type"] == "token"));

@@ -21,7 +21,7 @@ pub struct LineNumbers {
 }
 
 impl LineNumbers {
-    pub fn next(&mut self) -> u64 {
+    pub fn take(&mut self) -> u64 {
         self.last += 1;
         self.last
     }
@@ -49,7 +49,13 @@ impl LineSplitter {
     }
 
     /// Feeds bytes read from the pipe; finished lines are pushed to `out`.
-    pub fn feed(&mut self, mut bytes: &[u8], now: Instant, nums: &mut LineNumbers, out: &mut Vec<OutputLine>) {
+    pub fn feed(
+        &mut self,
+        mut bytes: &[u8],
+        now: Instant,
+        nums: &mut LineNumbers,
+        out: &mut Vec<OutputLine>,
+    ) {
         while let Some(pos) = memchr::memchr(b'\n', bytes) {
             self.append(&bytes[..pos], nums, out);
             let lineno = self.take_lineno(nums);
@@ -67,7 +73,12 @@ impl LineSplitter {
 
     /// Shows the open line if it has waited long enough; returns when to call
     /// again, if something is still waiting.
-    pub fn tick(&mut self, now: Instant, nums: &mut LineNumbers, out: &mut Vec<OutputLine>) -> Option<Instant> {
+    pub fn tick(
+        &mut self,
+        now: Instant,
+        nums: &mut LineNumbers,
+        out: &mut Vec<OutputLine>,
+    ) -> Option<Instant> {
         let since = self.dirty_since?;
         if now < since + PARTIAL_DELAY {
             return Some(since + PARTIAL_DELAY);
@@ -76,7 +87,7 @@ impl LineSplitter {
         let text = visible(&self.open);
         let complete = complete_prefix_len(text);
         if complete > 0 {
-            let lineno = *self.open_lineno.get_or_insert_with(|| nums.next());
+            let lineno = *self.open_lineno.get_or_insert_with(|| nums.take());
             out.push(self.line(lineno, lossy(&text[..complete]), true, false));
         }
         None
@@ -122,7 +133,7 @@ impl LineSplitter {
     }
 
     fn take_lineno(&mut self, nums: &mut LineNumbers) -> u64 {
-        self.open_lineno.take().unwrap_or_else(|| nums.next())
+        self.open_lineno.take().unwrap_or_else(|| nums.take())
     }
 
     fn line(&self, lineno: u64, text: String, partial: bool, wrap: bool) -> OutputLine {
@@ -165,7 +176,11 @@ fn complete_prefix_len(bytes: &[u8]) -> usize {
                     0xF0..=0xF7 => 4,
                     _ => 1,
                 };
-                return if bytes.len() - start < need { start } else { bytes.len() };
+                return if bytes.len() - start < need {
+                    start
+                } else {
+                    bytes.len()
+                };
             }
             bytes.len()
         }
@@ -195,7 +210,10 @@ mod tests {
     }
 
     fn texts(lines: &[OutputLine]) -> Vec<(u64, &str, bool)> {
-        lines.iter().map(|l| (l.lineno, l.text.as_str(), l.partial)).collect()
+        lines
+            .iter()
+            .map(|l| (l.lineno, l.text.as_str(), l.partial))
+            .collect()
     }
 
     #[test]
@@ -221,7 +239,13 @@ mod tests {
     #[test]
     fn carriage_return_redraws_replace_the_line() {
         let out = run(
-            &[b"\r 10%|#  |", b"\r 50%|## |", b"\r100%|###|", b"\n", b"after\n"],
+            &[
+                b"\r 10%|#  |",
+                b"\r 50%|## |",
+                b"\r100%|###|",
+                b"\n",
+                b"after\n",
+            ],
             PARTIAL_DELAY,
         );
         assert_eq!(
@@ -245,7 +269,10 @@ mod tests {
     #[test]
     fn split_utf8_character_is_never_shown_broken() {
         let out = run(&[b"emoji \xf0\x9f", b"\x9a\x80 ok\n"], PARTIAL_DELAY);
-        assert_eq!(texts(&out), vec![(1, "emoji ", true), (1, "emoji \u{1F680} ok", false)]);
+        assert_eq!(
+            texts(&out),
+            vec![(1, "emoji ", true), (1, "emoji \u{1F680} ok", false)]
+        );
     }
 
     #[test]
@@ -267,7 +294,15 @@ mod tests {
         }
         s.feed(b"\n", now, &mut nums, &mut out);
         let lens: Vec<_> = out.iter().map(|l| (l.text.len(), l.wrap)).collect();
-        assert_eq!(lens, vec![(MAX_LINE, true), (MAX_LINE, true), (MAX_LINE, true), (10, false)]);
+        assert_eq!(
+            lens,
+            vec![
+                (MAX_LINE, true),
+                (MAX_LINE, true),
+                (MAX_LINE, true),
+                (10, false)
+            ]
+        );
     }
 
     #[test]

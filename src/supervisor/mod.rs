@@ -56,7 +56,7 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
         Ok(child) => Supervision::new(child, &spec, &folder).run(&mut log, &mut nums)?,
         Err(e) => {
             let message = format!("could not start {}: {e:#}", display_command(&spec.argv));
-            log.note(nums.next(), message.clone());
+            log.note(nums.take(), message.clone());
             ExitInfo {
                 ended_at: now_ms(),
                 spawn_error: Some(message),
@@ -64,7 +64,7 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
             }
         }
     };
-    log.note(nums.next(), describe_exit(&exit));
+    log.note(nums.take(), describe_exit(&exit));
     // A full disk must not keep the exit status from being recorded.
     if let Err(e) = log.sync() {
         eprintln!("devloop supervisor: writing log: {e}");
@@ -93,7 +93,11 @@ fn spawn(spec: &Spec) -> anyhow::Result<Child> {
     let pid = Pid::from_raw(child.id() as i32);
     let stdout: OwnedFd = child.stdout.take().context("stdout pipe")?.into();
     let stderr: OwnedFd = child.stderr.take().context("stderr pipe")?.into();
-    Ok(Child { pid, stdout, stderr })
+    Ok(Child {
+        pid,
+        stdout,
+        stderr,
+    })
 }
 
 struct Supervision {
@@ -112,8 +116,13 @@ impl Supervision {
         let (read, write) = std::os::unix::net::UnixStream::pair().expect("socketpair");
         read.set_nonblocking(true).ok();
         write.set_nonblocking(true).ok();
-        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
-            signal_hook::low_level::pipe::register(sig, write.try_clone().expect("dup")).expect("signal pipe");
+        for sig in [
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGHUP,
+        ] {
+            signal_hook::low_level::pipe::register(sig, write.try_clone().expect("dup"))
+                .expect("signal pipe");
         }
         Supervision {
             child,
@@ -141,7 +150,7 @@ impl Supervision {
         let mut last_events = Instant::now();
         let mut write_error_reported = false;
 
-        log.note(nums.next(), format!("$ {}", display_command(&self.argv)));
+        log.note(nums.take(), format!("$ {}", display_command(&self.argv)));
         loop {
             let now = Instant::now();
             let mut wake = now + IDLE_WAKE;
@@ -210,18 +219,38 @@ impl Supervision {
             let now = Instant::now();
             if ready[0] && self.drain_signals() && !stop_requested {
                 stop_requested = true;
-                log.note(nums.next(), format!("stop requested: SIGTERM to the process group, SIGKILL after {}s", self.grace.as_secs()));
+                log.note(
+                    nums.take(),
+                    format!(
+                        "stop requested: SIGTERM to the process group, SIGKILL after {}s",
+                        self.grace.as_secs()
+                    ),
+                );
                 let _ = killpg(self.child.pid, Signal::SIGTERM);
                 kill_at = Some(now + self.grace);
             }
             if out_open {
                 if ready[idx] {
-                    out_open = read_into(self.child.stdout.as_fd(), &mut buf, &mut out, now, nums, &mut lines);
+                    out_open = read_into(
+                        self.child.stdout.as_fd(),
+                        &mut buf,
+                        &mut out,
+                        now,
+                        nums,
+                        &mut lines,
+                    );
                 }
                 idx += 1;
             }
             if err_open && ready[idx] {
-                err_open = read_into(self.child.stderr.as_fd(), &mut buf, &mut err, now, nums, &mut lines);
+                err_open = read_into(
+                    self.child.stderr.as_fd(),
+                    &mut buf,
+                    &mut err,
+                    now,
+                    nums,
+                    &mut lines,
+                );
             }
             self.find_result_dir(&lines);
             log.push_lines(&mut lines);
@@ -256,8 +285,11 @@ impl Supervision {
             return;
         }
         for line in lines.iter().filter(|l| !l.partial) {
-            let Some(pos) = line.text.find(RESULTS_MARKER) else { continue };
-            let path = strip_ansi_escapes::strip_str(line.text[pos + RESULTS_MARKER.len()..].trim());
+            let Some(pos) = line.text.find(RESULTS_MARKER) else {
+                continue;
+            };
+            let path =
+                strip_ansi_escapes::strip_str(line.text[pos + RESULTS_MARKER.len()..].trim());
             let path = std::path::Path::new(path.trim());
             let rel = path.strip_prefix(&self.cwd).unwrap_or(path);
             if let Err(e) = self.folder.write_result_dir(&rel.to_string_lossy()) {
@@ -300,9 +332,10 @@ fn push_events(log: &mut LogWriter, nums: &mut LineNumbers, events: &mut Vec<Eve
     for e in events.drain(..) {
         match e {
             EventLine::Event(event) => log.push(Payload::Event { event }),
-            EventLine::Malformed { line, error } => {
-                log.note(nums.next(), format!("warning: events line {line} ignored: {error}"))
-            }
+            EventLine::Malformed { line, error } => log.note(
+                nums.take(),
+                format!("warning: events line {line} ignored: {error}"),
+            ),
         }
     }
 }
@@ -347,7 +380,10 @@ fn describe_exit(exit: &ExitInfo) -> String {
 pub fn display_command(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
-            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c)) {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c))
+            {
                 a.clone()
             } else {
                 format!("'{}'", a.replace('\'', "'\\''"))

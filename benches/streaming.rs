@@ -1,0 +1,346 @@
+//! `cargo bench --bench streaming`: throughput, latency and memory of the run
+//! output path (supervisor → log file → server → SSE client) on the shared
+//! workloads. Prints figures; asserts nothing about timing.
+//!
+//! Sizes can be lowered for a quick look: BENCH_FLOOD_LINES (default
+//! 1000000), BENCH_MEM_BYTES (default 1 GiB), BENCH_VIEWERS (default 100).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn workloads() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/workloads")
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    project: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(command: &[String]) -> Server {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(project.path().join("configs")).unwrap();
+        std::fs::write(project.path().join("configs/run.py"), "").unwrap();
+        let cmd: Vec<String> = command.iter().map(|c| format!("{c:?}")).collect();
+        std::fs::write(
+            project.path().join("devloop.toml"),
+            format!(
+                "[launch]\ncommand = [{}]\nmax_concurrent = 4\n",
+                cmd.join(", ")
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_devloop"))
+            .args(["serve", "--port", "0", "--project"])
+            .arg(project.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        Server {
+            child,
+            port,
+            project,
+        }
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> TcpStream {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        s
+    }
+
+    fn launch(&self) -> String {
+        let mut s = self.request("POST", "/api/launch", r#"{"configName":"run.py"}"#);
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let body = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["run_id"].as_str().unwrap().to_string()
+    }
+
+    fn stream(&self, id: &str) -> BufReader<TcpStream> {
+        BufReader::with_capacity(
+            1 << 20,
+            self.request("GET", &format!("/api/runs/{id}/stream"), ""),
+        )
+    }
+
+    fn supervisor_pid(&self, id: &str) -> Option<i32> {
+        let p = self
+            .project
+            .path()
+            .join(".devloop/runs")
+            .join(id)
+            .join("supervisor.json");
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
+        v["pid"].as_i64().map(|p| p as i32)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Peak resident memory in MiB (VmHWM) of a live process.
+fn peak_rss_mib(pid: i32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Reads SSE until `complete`, calling `f` on each data payload.
+fn read_stream(mut r: impl BufRead, mut f: impl FnMut(&str)) -> u64 {
+    let mut line = String::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return n;
+        }
+        if let Some(data) = line.strip_prefix("data: ") {
+            if data.contains("\"type\":\"complete\"") {
+                return n;
+            }
+            n += 1;
+            f(data);
+        }
+    }
+}
+
+/// Counts `needle` in the stream until `complete`, reading raw bytes (a slow
+/// client would measure itself, not the server).
+fn count_in_stream(mut r: impl Read, needle: &[u8]) -> u64 {
+    let finder = memchr::memmem::Finder::new(needle);
+    let done = memchr::memmem::Finder::new(b"\"type\":\"complete\"");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut keep = 0;
+    let mut n = 0;
+    loop {
+        let got = r.read(&mut buf[keep..]).unwrap_or(0);
+        if got == 0 {
+            return n;
+        }
+        let end = keep + got;
+        n += finder.find_iter(&buf[..end]).count() as u64;
+        if done.find(&buf[..end]).is_some() {
+            return n;
+        }
+        // Keep a tail shorter than the needle so a match split across reads
+        // is counted once.
+        let tail = needle.len().saturating_sub(1).min(end);
+        buf.copy_within(end - tail..end, 0);
+        keep = tail;
+    }
+}
+
+fn throughput() {
+    let lines = env_num("BENCH_FLOOD_LINES", 1_000_000);
+    let flood = workloads().join("flood.py");
+    let args = [
+        "--lines".to_string(),
+        lines.to_string(),
+        "--bytes".into(),
+        "100".into(),
+    ];
+
+    let start = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "python3 {} {} | wc -l",
+            flood.display(),
+            args.join(" ")
+        ))
+        .output()
+        .unwrap();
+    let ceiling = start.elapsed();
+    let counted: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+
+    let mut command = vec!["python3".to_string(), flood.to_string_lossy().into_owned()];
+    command.extend(args.iter().cloned());
+    let server = Server::start(&command);
+    let start = Instant::now();
+    let id = server.launch();
+    let stdout_lines = count_in_stream(server.stream(&id), b"\"stream\":\"stdout\"");
+    let took = start.elapsed();
+    println!("throughput: flood.py --lines {lines} --bytes 100");
+    println!(
+        "  ceiling (python | wc -l): {counted} lines in {:.2}s = {:.0} lines/s",
+        ceiling.as_secs_f64(),
+        counted as f64 / ceiling.as_secs_f64()
+    );
+    println!(
+        "  devloop launch → last record at an SSE client: {stdout_lines} lines in {:.2}s = {:.0} lines/s ({:.0}% of ceiling)",
+        took.as_secs_f64(),
+        stdout_lines as f64 / took.as_secs_f64(),
+        100.0 * ceiling.as_secs_f64() / took.as_secs_f64()
+    );
+}
+
+fn latency() {
+    let command = vec![
+        "python3".to_string(),
+        workloads().join("ticker.py").to_string_lossy().into_owned(),
+        "--rate".into(),
+        "200".into(),
+        "--count".into(),
+        "2000".into(),
+    ];
+    let server = Server::start(&command);
+    let id = server.launch();
+    let mut lat_us: Vec<f64> = Vec::new();
+    read_stream(server.stream(&id), |d| {
+        let Some(pos) = d.find("\"text\":\"tick ") else {
+            return;
+        };
+        let recv = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i128;
+        let text = &d[pos + 8..];
+        let sent: i128 = text
+            .split(['"', ' '])
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        lat_us.push((recv - sent) as f64 / 1000.0);
+    });
+    lat_us.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| lat_us[((lat_us.len() as f64 - 1.0) * p) as usize];
+    println!("latency: ticker.py --rate 200 --count 2000, producer write → SSE client receipt");
+    println!(
+        "  n={} p50={:.0}µs p99={:.0}µs max={:.0}µs",
+        lat_us.len(),
+        pct(0.5),
+        pct(0.99),
+        lat_us.last().unwrap()
+    );
+}
+
+fn memory() {
+    let bytes = env_num("BENCH_MEM_BYTES", 1 << 30);
+    let viewers = env_num("BENCH_VIEWERS", 100) as usize;
+    let lines = bytes / 100;
+    let command = vec![
+        "python3".to_string(),
+        workloads().join("flood.py").to_string_lossy().into_owned(),
+        "--lines".into(),
+        lines.to_string(),
+        "--bytes".into(),
+        "100".into(),
+    ];
+    let server = Server::start(&command);
+    let id = server.launch();
+    // One viewer asks for the stream and never reads it.
+    let stalled = server.stream(&id);
+    let start = Instant::now();
+    let handles: Vec<_> = (0..viewers.saturating_sub(1))
+        .map(|_| {
+            let r = server.stream(&id);
+            std::thread::spawn(move || {
+                let n = count_in_stream(r, b"\nid: ");
+                (n, Instant::now())
+            })
+        })
+        .collect();
+    let sup = loop {
+        if let Some(pid) = server.supervisor_pid(&id) {
+            break pid;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut sup_peak = 0.0f64;
+    let mut server_peak = 0.0f64;
+    let sampler_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let run_end = loop {
+        sup_peak = sup_peak.max(peak_rss_mib(sup).unwrap_or(0.0));
+        server_peak = server_peak.max(peak_rss_mib(server.child.id() as i32).unwrap_or(0.0));
+        let exit = server
+            .project
+            .path()
+            .join(".devloop/runs")
+            .join(&id)
+            .join("exit.json");
+        if exit.exists() {
+            break start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let results: Vec<(u64, Instant)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    server_peak = server_peak.max(peak_rss_mib(server.child.id() as i32).unwrap_or(0.0));
+    sampler_done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let last = results
+        .iter()
+        .map(|(_, t)| *t)
+        .max()
+        .unwrap_or_else(Instant::now);
+    let min_records = results.iter().map(|(n, _)| *n).min().unwrap_or(0);
+    drop(stalled);
+    println!(
+        "memory: {:.2} GiB of output ({lines} lines) to {viewers} viewers, one stalled",
+        bytes as f64 / (1u64 << 30) as f64
+    );
+    println!("  run finished in {:.1}s; all {} reading viewers done after {:.1}s, each got ≥ {min_records} records",
+        run_end.as_secs_f64(), results.len(), (last - start).as_secs_f64());
+    println!("  peak RSS: server {server_peak:.1} MiB, supervisor {sup_peak:.1} MiB");
+}
+
+fn main() {
+    // `cargo bench` passes --bench; filters pick parts: throughput, latency, memory.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |name: &str| args.is_empty() || args.iter().any(|a| name.contains(a.as_str()));
+    if want("throughput") {
+        throughput();
+    }
+    if want("latency") {
+        latency();
+    }
+    if want("memory") {
+        memory();
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real `devloop` binary, a real project folder, real
+//! child processes and real HTTP on a loopback port.
+
+mod helper;
+
+mod cli;
+mod lifecycle;
+mod output;
+mod security;
+mod streaming;
