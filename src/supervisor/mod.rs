@@ -100,6 +100,12 @@ fn spawn(spec: &Spec) -> anyhow::Result<Child> {
     })
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EventSource {
+    Devloop,
+    Results,
+}
+
 struct Supervision {
     child: Child,
     argv: Vec<String>,
@@ -108,6 +114,12 @@ struct Supervision {
     result_dir_found: bool,
     grace: Duration,
     events: EventTail,
+    /// `events.jsonl` of the results folder the run announced (rollouts
+    /// writes its events there and knows nothing of `$DEVLOOP_EVENTS`).
+    result_events: Option<EventTail>,
+    /// Which of the two sources gave events first; the other is then ignored,
+    /// so a run that writes both is not shown twice.
+    event_source: Option<EventSource>,
     signals: std::os::unix::net::UnixStream,
 }
 
@@ -132,6 +144,8 @@ impl Supervision {
             result_dir_found: false,
             grace: Duration::from_secs(spec.stop_grace_secs),
             events: EventTail::new(folder.events_path()),
+            result_events: None,
+            event_source: None,
             signals: read,
         }
     }
@@ -168,7 +182,7 @@ impl Supervision {
                 }
             }
             if now >= last_events + EVENTS_EVERY {
-                self.events.poll(false, &mut events);
+                self.poll_events(false, &mut events);
                 last_events = now;
                 push_events(log, nums, &mut events);
             }
@@ -259,7 +273,7 @@ impl Supervision {
         out.finish(nums, &mut lines);
         err.finish(nums, &mut lines);
         log.push_lines(&mut lines);
-        self.events.poll(true, &mut events);
+        self.poll_events(true, &mut events);
         push_events(log, nums, &mut events);
         // Whatever is left of the group goes now, and every child is reaped.
         let _ = killpg(self.child.pid, Signal::SIGKILL);
@@ -292,11 +306,30 @@ impl Supervision {
                 strip_ansi_escapes::strip_str(line.text[pos + RESULTS_MARKER.len()..].trim());
             let path = std::path::Path::new(path.trim());
             let rel = path.strip_prefix(&self.cwd).unwrap_or(path);
+            self.result_events = Some(EventTail::new(self.cwd.join(rel).join("events.jsonl")));
             if let Err(e) = self.folder.write_result_dir(&rel.to_string_lossy()) {
                 eprintln!("devloop supervisor: recording results folder: {e:#}");
             }
             self.result_dir_found = true;
             return;
+        }
+    }
+
+    fn poll_events(&mut self, last: bool, out: &mut Vec<EventLine>) {
+        if self.event_source != Some(EventSource::Results) {
+            self.events.poll(last, out);
+            if !out.is_empty() {
+                self.event_source = Some(EventSource::Devloop);
+                return;
+            }
+        }
+        if self.event_source != Some(EventSource::Devloop) {
+            if let Some(tail) = self.result_events.as_mut() {
+                tail.poll(last, out);
+                if !out.is_empty() {
+                    self.event_source = Some(EventSource::Results);
+                }
+            }
         }
     }
 

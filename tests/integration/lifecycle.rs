@@ -183,3 +183,27 @@ fn a_command_that_cannot_start_fails_with_the_reason_in_its_log() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn the_queue_survives_a_server_restart() {
+    let p = Project::new("max_concurrent = 1\n");
+    p.config(
+        "wait.py",
+        "import time, os\nwhile not os.path.exists('go'): time.sleep(0.02)\nprint('done')",
+    );
+    let mut s = Server::start(p.path());
+    let port = s.port;
+    let first = s.launch("wait.py");
+    let queued = s.launch("wait.py");
+    assert_eq!(s.run(&queued)["status"], "queued");
+    s.kill();
+    let s = Server::start_on(p.path(), port);
+    assert_eq!(s.run(&queued)["status"], "queued");
+    std::fs::write(p.path().join("go"), "").unwrap();
+    assert_eq!(s.wait_ended(&first)["status"], "succeeded");
+    assert_eq!(
+        s.wait_ended(&queued)["status"],
+        "succeeded",
+        "the queued run started after the restart"
+    );
+}

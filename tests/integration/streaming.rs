@@ -144,3 +144,39 @@ fn structured_events_become_event_records_and_bad_lines_become_warnings() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn events_in_the_announced_results_folder_are_followed_once() {
+    let p = Project::new("");
+    // Like rollouts: events only in the results folder.
+    p.config(
+        "rollouts_like.py",
+        "import os, json\nos.makedirs('results/r1', exist_ok=True)\nprint('\\U0001F4C2 Results directory: results/r1', flush=True)\n\
+         import time; time.sleep(0.1)\n\
+         with open('results/r1/events.jsonl', 'a') as f:\n    f.write(json.dumps({'type': 'sample_start', 'sample_id': 'a'}) + '\\n')\n",
+    );
+    // Like the demo: the same events in both places.
+    p.config(
+        "both.py",
+        "import os, json\nos.makedirs('results/r2', exist_ok=True)\nprint('Results directory: results/r2', flush=True)\n\
+         import time; time.sleep(0.1)\n\
+         for path in ['results/r2/events.jsonl', os.environ['DEVLOOP_EVENTS']]:\n    \
+         with open(path, 'a') as f:\n        f.write(json.dumps({'type': 'progress', 'done': 1, 'total': 1}) + '\\n')\n",
+    );
+    let s = Server::start(p.path());
+    for (config, kind, result) in [
+        ("rollouts_like.py", "sample_start", "results/r1"),
+        ("both.py", "progress", "results/r2"),
+    ] {
+        let id = s.launch(config);
+        let sse = s.stream_all(&id, None);
+        let events: Vec<_> = sse
+            .events
+            .iter()
+            .filter(|(_, v)| v["type"] == "event")
+            .collect();
+        assert_eq!(events.len(), 1, "{config}: {events:?}");
+        assert_eq!(events[0].1["event"]["type"], kind);
+        assert_eq!(s.wait_ended(&id)["result_dir"], result);
+    }
+}
