@@ -109,18 +109,20 @@ pub fn read_lines(
     Ok((offset, seq, n))
 }
 
-/// Writes the log as plain text: each line in its final state (a partial line
-/// that was later completed, or a progress bar redrawn many times, appears
-/// once), events left out.
+/// Lines held back at most while an earlier line is still unfinished.
+const MAX_HELD: usize = 100_000;
+
+/// Writes the log as plain text, in display order: each line once, in its
+/// final state (a partial line later completed, or a progress bar redrawn
+/// many times, appears once, where it first appeared); events left out.
 pub fn write_text(path: &Path, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    // The open (partial) line of each stream is held back until it is
-    // replaced or the log ends.
-    let mut held: Vec<(crate::record::Stream, u64, String)> = Vec::new();
+    // lineno -> (latest text, finished)
+    let mut held: std::collections::BTreeMap<u64, (String, bool)> = Default::default();
     let (mut offset, mut seq) = (0, 0);
     let mut carry = Vec::new();
     let mut result = Ok(());
@@ -134,12 +136,20 @@ pub fn write_text(path: &Path, out: &mut impl std::io::Write) -> std::io::Result
             let Some(line) = record.output() else {
                 return true;
             };
-            held.retain(|(s, n, _)| !(*s == line.stream && *n == line.lineno));
-            if line.partial {
-                held.push((line.stream, line.lineno, line.text.clone()));
-            } else if let Err(e) = writeln!(out, "{}", line.text) {
-                result = Err(e);
-                return false;
+            held.insert(line.lineno, (line.text.clone(), !line.partial));
+            loop {
+                let too_many = held.len() > MAX_HELD;
+                let Some(entry) = held.first_entry() else {
+                    break;
+                };
+                if !entry.get().1 && !too_many {
+                    break;
+                }
+                let (text, _) = entry.remove();
+                if let Err(e) = writeln!(out, "{text}") {
+                    result = Err(e);
+                    return false;
+                }
             }
             true
         })?;
@@ -149,7 +159,7 @@ pub fn write_text(path: &Path, out: &mut impl std::io::Write) -> std::io::Result
         }
         result = Ok(());
     }
-    for (_, _, text) in held {
+    for (text, _) in held.into_values() {
         writeln!(out, "{text}")?;
     }
     Ok(())
@@ -225,6 +235,7 @@ mod tests {
             line(4, 2, "100%", true),
             line(5, 2, "100%", false),
             line(6, 3, "open at the end", true),
+            line(7, 4, "after the open one", false),
         ]
         .concat();
         std::fs::write(&path, body).unwrap();
@@ -232,7 +243,7 @@ mod tests {
         write_text(&path, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "loading done\n100%\nopen at the end\n"
+            "loading done\n100%\nopen at the end\nafter the open one\n"
         );
     }
 }

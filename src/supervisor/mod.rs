@@ -188,10 +188,18 @@ impl Supervision {
             }
             wake = wake.min(last_events + EVENTS_EVERY);
             log.push_lines(&mut lines);
-            if let Err(e) = log.flush() {
-                if !write_error_reported {
+            match log.flush() {
+                Err(e) if !write_error_reported => {
                     eprintln!("devloop supervisor: writing log: {e}");
                     write_error_reported = true;
+                }
+                Err(_) => {}
+                Ok(()) => {
+                    write_error_reported = false;
+                    let dropped = log.take_dropped();
+                    if dropped > 0 {
+                        log.note(nums.take(), format!("warning: {dropped} records were lost: the log could not be written (disk full?)"));
+                    }
                 }
             }
 

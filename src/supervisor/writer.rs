@@ -26,10 +26,19 @@ struct LineRecord<'a> {
     wrap: bool,
 }
 
+/// Output kept waiting while the log cannot be written (disk full) before
+/// it is dropped; dropping keeps `seq` equal to the line number in the file.
+const MAX_PENDING: usize = 16 << 20;
+
 pub struct LogWriter {
     file: File,
     seq: u64,
     buf: Vec<u8>,
+    /// Length and last seq of what is safely in the file.
+    written_len: u64,
+    written_seq: u64,
+    /// Records dropped while the log could not be written, not yet reported.
+    dropped: u64,
 }
 
 impl LogWriter {
@@ -37,15 +46,24 @@ impl LogWriter {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let existing = std::fs::read(path).unwrap_or_default();
         let seq = memchr::memchr_iter(b'\n', &existing).count() as u64;
+        let written_len = existing
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p as u64 + 1);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("opening {}", path.display()))?;
+        // An unfinished last line (a crash mid-write) is cut off.
+        file.set_len(written_len)?;
         Ok(LogWriter {
             file,
             seq,
             buf: Vec::with_capacity(1 << 16),
+            written_len,
+            written_seq: seq,
+            dropped: 0,
         })
     }
 
@@ -95,15 +113,36 @@ impl LogWriter {
         }));
     }
 
-    /// Writes what was pushed; on a full disk the error is returned and the
-    /// records stay pending, so nothing is written twice or half.
+    /// Writes what was pushed. On an error (a full disk) a half-written
+    /// piece is cut off again and the records stay pending, so nothing is
+    /// written twice or half; past [`MAX_PENDING`] they are dropped and
+    /// counted, and their numbers reused.
     pub fn flush(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        self.file.write_all(&self.buf)?;
-        self.buf.clear();
-        Ok(())
+        match self.file.write_all(&self.buf) {
+            Ok(()) => {
+                self.written_len += self.buf.len() as u64;
+                self.written_seq = self.seq;
+                self.buf.clear();
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.written_len);
+                if self.buf.len() > MAX_PENDING {
+                    self.dropped += self.seq - self.written_seq;
+                    self.seq = self.written_seq;
+                    self.buf.clear();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// How many records were dropped since the last call.
+    pub fn take_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped)
     }
 
     pub fn sync(&mut self) -> std::io::Result<()> {
