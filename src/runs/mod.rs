@@ -215,6 +215,26 @@ impl Runs {
 
     fn start(&self, mut run: Run) -> Run {
         let folder = self.folder(&run.run_id);
+        // A server killed between starting a supervisor and recording it
+        // left the run `queued`: adopt what is there rather than start twice.
+        if let Some(sup) = folder.read_supervisor() {
+            run.sup_pid = Some(sup.pid);
+            run.sup_start = Some(sup.start_time);
+            run.started_at = Some(sup.started_at);
+            run.status = "running".into();
+            if !crate::procinfo::is_same_process(sup.pid, sup.start_time) && !folder.has_exit() {
+                let exit = ExitInfo {
+                    ended_at: now_ms(),
+                    lost: true,
+                    ..Default::default()
+                };
+                let _ = folder.write_exit(&exit);
+            }
+            if let Some(exit) = folder.read_exit() {
+                apply_exit(&mut run, &exit);
+            }
+            return run;
+        }
         match self.spawn_supervisor(&run, &folder) {
             Ok(child) => {
                 let pid = child.id() as i32;

@@ -120,6 +120,9 @@ async fn produce(
             let _ = tx.send(Ok(data_event(&complete))).await;
             return Ok(());
         }
+        if !folder.dir.exists() {
+            anyhow::bail!("run {id} was deleted");
+        }
         if folder.has_exit() {
             // The supervisor writes exit.json after its last record: read once
             // more, then finish.
