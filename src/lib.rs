@@ -9,6 +9,7 @@ pub mod logfile;
 pub mod names;
 pub mod procinfo;
 pub mod record;
+pub mod results;
 pub mod runs;
 pub mod server;
 pub mod settings;

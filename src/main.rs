@@ -199,8 +199,13 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         if listen.open {
             let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
         }
+        let results = std::sync::Arc::new(devloop::results::Results::open(
+            runs.settings.results_dir.clone(),
+            &runs.settings.state_dir().join("devloop.db"),
+        )?);
         let state = AppState {
             runs,
+            results,
             watchers: LogWatchers::new(),
             ui_dir: listen.ui_dir,
         };
@@ -208,6 +213,7 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
             port: addr.port(),
             token,
         };
+        server::watch_results(&state);
         server::serve(listener, state, guard).await
     })?;
     Ok(0)

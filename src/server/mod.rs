@@ -3,6 +3,7 @@
 //! shutdown signal, closing open streams so an exit never hangs.
 
 mod api_configs;
+mod api_results;
 mod api_runs;
 mod assets;
 pub mod security;
@@ -29,6 +30,7 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub runs: Arc<Runs>,
+    pub results: Arc<crate::results::Results>,
     pub watchers: LogWatchers,
     pub ui_dir: Option<PathBuf>,
 }
@@ -79,10 +81,20 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/api/runs/{id}/stream", get(api_runs::stream))
         .route("/api/stream/{id}", get(api_runs::stream))
         .route("/api/events", get(events))
+        .route("/api/results", get(api_results::list))
+        .route("/api/results/{name}", get(api_results::get))
+        .route(
+            "/api/results/{name}/distribution",
+            get(api_results::distribution),
+        )
+        .route("/api/results/{name}/samples", get(api_results::samples))
+        .route("/api/results/{name}/samples/{id}", get(api_results::sample))
+        .route("/api/compare", get(api_results::compare))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     Router::new()
         .merge(api)
         .route("/", get(assets::index))
+        .route("/highlight.css", get(api_results::highlight_css))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
@@ -91,6 +103,26 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         ))
         .layer(axum::middleware::from_fn(assets::security_headers))
         .with_state(state)
+}
+
+/// Tells pages when anything under `results/` changed (a cheap signature
+/// of every folder, checked every two seconds).
+pub fn watch_results(state: &AppState) {
+    let results = state.results.clone();
+    let bus = state.runs.bus.clone();
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let r = results.clone();
+            if let Ok(fp) = tokio::task::spawn_blocking(move || r.fingerprint()).await {
+                if last.is_some_and(|l| l != fp) {
+                    let _ = bus.send(json!({"type": "results_changed"}).to_string());
+                }
+                last = Some(fp);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    });
 }
 
 /// Serves until SIGINT/SIGTERM.

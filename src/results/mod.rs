@@ -1,0 +1,422 @@
+//! Results: folders under `results/` in the rollouts format. Their summaries
+//! are kept in an SQLite index (invalidated by a signature of mtimes and
+//! sizes) so listing thousands is fast; samples are read lazily, one page or
+//! one sample at a time, and a per-result table of sample rows is built on
+//! first use and kept while the folder does not change.
+
+pub mod render;
+mod report;
+mod samples;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rusqlite::{params, Connection};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+pub use report::ResultSummary;
+pub use samples::SampleRow;
+
+/// How long the sample table of a result that is still being written is
+/// trusted before it is rebuilt.
+const RUNNING_TTL: Duration = Duration::from_secs(2);
+
+struct SampleTable {
+    signature: String,
+    built: Instant,
+    running: bool,
+    rows: Arc<Vec<SampleRow>>,
+}
+
+pub struct Results {
+    pub dir: PathBuf,
+    conn: Mutex<Connection>,
+    tables: Mutex<HashMap<String, SampleTable>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SampleQuery {
+    pub offset: Option<usize>,
+    pub limit: Option<usize>,
+    /// `id`, `reward`, `status`, `turns`, `index`; `-` in front for descending.
+    pub sort: Option<String>,
+    pub status: Option<String>,
+    pub min_reward: Option<f64>,
+    pub max_reward: Option<f64>,
+    pub has_error: Option<bool>,
+    /// Text to find anywhere in the sample's files (case-insensitive).
+    pub q: Option<String>,
+}
+
+impl Results {
+    pub fn open(dir: PathBuf, db: &Path) -> anyhow::Result<Results> {
+        let conn = Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS results (
+                name TEXT PRIMARY KEY,
+                signature TEXT NOT NULL,
+                summary TEXT NOT NULL
+            );",
+        )?;
+        Ok(Results {
+            dir,
+            conn: Mutex::new(conn),
+            tables: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The folder of result `name`, which must be a plain folder name.
+    pub fn folder(&self, name: &str) -> ApiResult<PathBuf> {
+        crate::names::check_relative(name)?;
+        if name.contains('/') {
+            return Err(ApiError::BadRequest(
+                "a result name is one folder name".into(),
+            ));
+        }
+        let path = crate::names::resolve_existing(&self.dir, name)
+            .map_err(|_| ApiError::NotFound(format!("no result {name:?}")))?;
+        if !path.is_dir() {
+            return Err(ApiError::NotFound(format!("no result {name:?}")));
+        }
+        Ok(path)
+    }
+
+    /// Every result folder, newest first. Summaries whose files did not
+    /// change come from the index.
+    pub fn list(&self) -> anyhow::Result<Vec<ResultSummary>> {
+        let mut folders = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || !e.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                folders.push(name);
+            }
+        }
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known: HashMap<String, (String, String)> = HashMap::new();
+        {
+            let mut stmt = conn.prepare_cached("SELECT name, signature, summary FROM results")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+            for row in rows {
+                let (name, v) = row?;
+                known.insert(name, v);
+            }
+        }
+        let tx = conn.unchecked_transaction()?;
+        let mut out = Vec::with_capacity(folders.len());
+        for name in &folders {
+            let dir = self.dir.join(name);
+            let sig = report::signature(&dir);
+            let cached = known
+                .remove(name)
+                .filter(|(s, _)| *s == sig)
+                .and_then(|(_, summary)| serde_json::from_str::<ResultSummary>(&summary).ok());
+            let summary = match cached {
+                Some(s) => s,
+                None => {
+                    let s = report::read_summary(&dir, name);
+                    tx.execute(
+                        "INSERT OR REPLACE INTO results (name, signature, summary) VALUES (?1, ?2, ?3)",
+                        params![name, sig, serde_json::to_string(&s)?],
+                    )?;
+                    s
+                }
+            };
+            out.push(summary);
+        }
+        for gone in known.keys() {
+            tx.execute("DELETE FROM results WHERE name = ?1", [gone])?;
+        }
+        tx.commit()?;
+        out.sort_by(|a, b| {
+            b.mtime_ms
+                .cmp(&a.mtime_ms)
+                .then_with(|| b.name.cmp(&a.name))
+        });
+        Ok(out)
+    }
+
+    /// A fingerprint of every result's signature, to notice any change.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            let mut names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+            names.sort();
+            for n in names {
+                n.hash(&mut h);
+                report::signature(&self.dir.join(&n)).hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
+    pub fn summary(&self, name: &str) -> ApiResult<(ResultSummary, Option<Value>)> {
+        let dir = self.folder(name)?;
+        let summary = report::read_summary(&dir, name);
+        let report = std::fs::read(dir.join("report.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        Ok((summary, report))
+    }
+
+    fn table(&self, name: &str) -> ApiResult<Arc<Vec<SampleRow>>> {
+        let dir = self.folder(name)?;
+        let sig = table_signature(&dir);
+        {
+            let tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(t) = tables.get(name) {
+                if t.signature == sig && !(t.running && t.built.elapsed() > RUNNING_TTL) {
+                    return Ok(t.rows.clone());
+                }
+            }
+        }
+        let report = std::fs::read(dir.join("report.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let ids = samples::sample_ids(&dir, report.as_ref());
+        let rows: Vec<SampleRow> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| samples::row(&dir, id, i))
+            .collect();
+        let rows = Arc::new(rows);
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                name.to_string(),
+                SampleTable {
+                    signature: sig,
+                    built: Instant::now(),
+                    running: report.is_none(),
+                    rows: rows.clone(),
+                },
+            );
+        Ok(rows)
+    }
+
+    fn fresh_table(&self, name: &str, dir: &Path) -> bool {
+        let tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        tables
+            .get(name)
+            .is_some_and(|t| t.signature == table_signature(dir))
+    }
+
+    /// A page of sample rows, filtered and sorted on the server. The first
+    /// page of a big result in file order needs only that page's files.
+    pub fn samples(&self, name: &str, q: &SampleQuery) -> ApiResult<Value> {
+        let dir = self.folder(name)?;
+        let needle =
+            q.q.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_ascii_lowercase());
+        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        let plain = needle.is_none()
+            && q.status.is_none()
+            && q.min_reward.is_none()
+            && q.max_reward.is_none()
+            && q.has_error.is_none()
+            && q.sort.as_deref().is_none_or(|s| s == "index");
+        if plain && !self.fresh_table(name, &dir) {
+            let report = std::fs::read(dir.join("report.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+            let ids = samples::sample_ids(&dir, report.as_ref());
+            let offset = q.offset.unwrap_or(0).min(ids.len());
+            let page: Vec<SampleRow> = ids
+                .iter()
+                .enumerate()
+                .skip(offset)
+                .take(limit)
+                .map(|(i, id)| samples::row(&dir, id, i))
+                .collect();
+            return Ok(
+                json!({ "total": ids.len(), "all": ids.len(), "offset": offset, "samples": page }),
+            );
+        }
+        let rows = self.table(name)?;
+        let mut hits: Vec<&SampleRow> = rows
+            .iter()
+            .filter(|r| {
+                q.status
+                    .as_deref()
+                    .is_none_or(|s| r.status.as_deref() == Some(s))
+            })
+            .filter(|r| {
+                q.min_reward
+                    .is_none_or(|m| r.reward.is_some_and(|x| x >= m))
+            })
+            .filter(|r| {
+                q.max_reward
+                    .is_none_or(|m| r.reward.is_some_and(|x| x <= m))
+            })
+            .filter(|r| {
+                q.has_error
+                    .is_none_or(|want| (r.error.is_some() || r.malformed.is_some()) == want)
+            })
+            .collect();
+        if let Some(n) = &needle {
+            hits.retain(|r| samples::contains_text(&dir, &r.id, n.as_bytes()));
+        }
+        let sort = q.sort.as_deref().unwrap_or("index");
+        let (desc, key) = match sort.strip_prefix('-') {
+            Some(k) => (true, k),
+            None => (false, sort),
+        };
+        let nan_last = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
+        match key {
+            "index" => {}
+            "id" => hits.sort_by(|a, b| a.id.cmp(&b.id)),
+            "reward" => hits.sort_by(|a, b| nan_last(a.reward).total_cmp(&nan_last(b.reward))),
+            "status" => hits.sort_by(|a, b| a.status.cmp(&b.status)),
+            "turns" => hits.sort_by_key(|r| r.turns),
+            other => return Err(ApiError::BadRequest(format!("cannot sort by {other:?}"))),
+        }
+        if desc {
+            hits.reverse();
+        }
+        let total = hits.len();
+        let offset = q.offset.unwrap_or(0).min(total);
+        let page: Vec<&SampleRow> = hits.into_iter().skip(offset).take(limit).collect();
+        Ok(json!({ "total": total, "all": rows.len(), "offset": offset, "samples": page }))
+    }
+
+    /// Reward histogram (10 bins over the observed range) and status counts.
+    pub fn distribution(&self, name: &str) -> ApiResult<Value> {
+        let rows = self.table(name)?;
+        let rewards: Vec<f64> = rows.iter().filter_map(|r| r.reward).collect();
+        let (lo, hi) = rewards
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        let bins = 10usize;
+        let mut counts = vec![0u64; bins];
+        if !rewards.is_empty() {
+            let width = if hi > lo {
+                (hi - lo) / bins as f64
+            } else {
+                1.0
+            };
+            for x in &rewards {
+                let i = (((x - lo) / width) as usize).min(bins - 1);
+                counts[i] += 1;
+            }
+        }
+        let mut statuses: HashMap<String, u64> = HashMap::new();
+        for r in rows.iter() {
+            let s = if r.malformed.is_some() {
+                "malformed"
+            } else {
+                r.status.as_deref().unwrap_or("unknown")
+            };
+            *statuses.entry(s.to_string()).or_default() += 1;
+        }
+        Ok(json!({
+            "samples": rows.len(),
+            "with_reward": rewards.len(),
+            "min": (!rewards.is_empty()).then_some(lo),
+            "max": (!rewards.is_empty()).then_some(hi),
+            "histogram": counts,
+            "statuses": statuses,
+            "with_error": rows.iter().filter(|r| r.error.is_some()).count(),
+        }))
+    }
+
+    /// One sample, whole, with its messages ready to show.
+    pub fn sample(&self, name: &str, id: &str) -> ApiResult<Value> {
+        let dir = self.folder(name)?;
+        crate::names::check_relative(id)?;
+        let rows = self.table(name)?;
+        let pos = rows
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(|| ApiError::NotFound(format!("no sample {id:?} in {name:?}")))?;
+        let neighbours = json!({
+            "prev": pos.checked_sub(1).map(|p| rows[p].id.clone()),
+            "next": rows.get(pos + 1).map(|r| r.id.clone()),
+            "position": pos,
+            "count": rows.len(),
+        });
+        match samples::load_sample(&dir, id) {
+            Ok(mut sample) => {
+                let messages: Vec<Value> = sample
+                    .pointer("/trajectory/messages")
+                    .and_then(Value::as_array)
+                    .map(|m| m.iter().map(render::message).collect())
+                    .unwrap_or_default();
+                if let Some(t) = sample.get_mut("trajectory").and_then(Value::as_object_mut) {
+                    t.remove("messages");
+                }
+                Ok(
+                    json!({ "id": id, "row": rows[pos], "sample": sample, "messages": messages, "nav": neighbours }),
+                )
+            }
+            Err(e) => Ok(
+                json!({ "id": id, "row": rows[pos], "error": e, "messages": [], "nav": neighbours }),
+            ),
+        }
+    }
+
+    /// Two results side by side: per-sample rewards, changed ones first.
+    pub fn compare(&self, a: &str, b: &str) -> ApiResult<Value> {
+        let (ra, rb) = (self.table(a)?, self.table(b)?);
+        let by_id: HashMap<&str, &SampleRow> = rb.iter().map(|r| (r.id.as_str(), r)).collect();
+        let mut pairs: Vec<Value> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for r in ra.iter() {
+            seen.insert(r.id.as_str());
+            let other = by_id.get(r.id.as_str());
+            pairs.push(pair(&r.id, Some(r), other.copied()));
+        }
+        for r in rb.iter().filter(|r| !seen.contains(r.id.as_str())) {
+            pairs.push(pair(&r.id, None, Some(r)));
+        }
+        pairs.sort_by_key(|p| !p["changed"].as_bool().unwrap_or(false));
+        let changed = pairs.iter().filter(|p| p["changed"] == true).count();
+        let (sa, _) = self.summary(a)?;
+        let (sb, _) = self.summary(b)?;
+        let same_dataset = sa.dataset_path.is_some() && sa.dataset_path == sb.dataset_path;
+        Ok(
+            json!({ "a": sa, "b": sb, "same_dataset": same_dataset, "changed": changed, "pairs": pairs }),
+        )
+    }
+}
+
+fn pair(id: &str, a: Option<&SampleRow>, b: Option<&SampleRow>) -> Value {
+    let ra = a.and_then(|r| r.reward);
+    let rb = b.and_then(|r| r.reward);
+    json!({
+        "id": id,
+        "a": ra,
+        "b": rb,
+        "delta": ra.zip(rb).map(|(x, y)| y - x),
+        "changed": ra != rb,
+    })
+}
+
+/// Changes when samples are added or removed, or the report changes.
+fn table_signature(dir: &Path) -> String {
+    let m = |p: PathBuf| {
+        std::fs::metadata(p)
+            .map(|m| report::mtime_ms(&m))
+            .unwrap_or(0)
+    };
+    format!(
+        "{}|{}|{}",
+        report::signature(dir),
+        m(dir.join("samples")),
+        m(dir.join("trajectories"))
+    )
+}

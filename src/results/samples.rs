@@ -1,0 +1,292 @@
+//! The samples of one result: which exist, a one-row summary of each (for the
+//! table: reward, status, turns, error), and a whole sample on demand. Rows
+//! come from `samples/ID.json` when present, else from the last line of
+//! `trajectories/ID.jsonl`, read from its end so a big file is not read whole.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Largest sample file parsed whole.
+pub const MAX_SAMPLE_FILE: u64 = 256 << 20;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleRow {
+    pub id: String,
+    pub index: usize,
+    pub reward: Option<f64>,
+    pub status: Option<String>,
+    pub turns: usize,
+    pub error: Option<String>,
+    /// Why this sample's files could not be read, if they could not.
+    pub malformed: Option<String>,
+}
+
+/// Sample ids in a stable order: the report's `sample_ids` order when there
+/// is one, then any other files, by name.
+pub fn sample_ids(dir: &Path, report: Option<&Value>) -> Vec<String> {
+    let mut ids: Vec<String> = report
+        .and_then(|r| r.get("sample_ids"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut seen: std::collections::HashSet<String> = ids.iter().cloned().collect();
+    let mut found = Vec::new();
+    for (sub, ext) in [("samples", ".json"), ("trajectories", ".jsonl")] {
+        if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(id) = name.strip_suffix(ext) {
+                    if seen.insert(id.to_string()) {
+                        found.push(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    ids.extend(found);
+    ids.retain(|id| crate::names::check_relative(id).is_ok() && !id.contains('/'));
+    ids
+}
+
+pub fn sample_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join("samples").join(format!("{id}.json"))
+}
+
+pub fn trajectory_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join("trajectories").join(format!("{id}.jsonl"))
+}
+
+/// The whole sample as one object: the Sample file if there is one (with its
+/// trajectory filled from `trajectories/` when missing), else a Sample made
+/// from the trajectory's last line.
+pub fn load_sample(dir: &Path, id: &str) -> Result<Value, String> {
+    let sample = read_json_file(&sample_path(dir, id))?;
+    let trajectory = match &sample {
+        Some(s) if s.get("trajectory").is_some_and(Value::is_object) => None,
+        _ => last_json_line(&trajectory_path(dir, id))?,
+    };
+    match (sample, trajectory) {
+        (Some(Value::Object(mut s)), t) => {
+            if let Some(t) = t {
+                s.insert("trajectory".into(), t);
+            }
+            Ok(Value::Object(s))
+        }
+        (Some(_), _) => Err(format!("samples/{id}.json is not a JSON object")),
+        (None, Some(t)) => Ok(serde_json::json!({ "id": id, "trajectory": t })),
+        (None, None) => Err(format!("no files for sample {id}")),
+    }
+}
+
+pub fn row(dir: &Path, id: &str, index: usize) -> SampleRow {
+    let mut row = SampleRow {
+        id: id.to_string(),
+        index,
+        reward: None,
+        status: None,
+        turns: 0,
+        error: None,
+        malformed: None,
+    };
+    match load_sample(dir, id) {
+        Ok(sample) => {
+            let traj = sample.get("trajectory");
+            row.reward = sample.get("reward").and_then(reward_value).or_else(|| {
+                traj.and_then(|t| t.get("rewards").or_else(|| t.get("reward")))
+                    .and_then(reward_value)
+            });
+            row.status = sample
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            row.turns = traj
+                .and_then(|t| t.get("messages"))
+                .and_then(Value::as_array)
+                .map(|m| {
+                    m.iter()
+                        .filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+                        .count()
+                })
+                .unwrap_or(0);
+            row.error = sample
+                .get("metadata")
+                .and_then(|m| m.get("error"))
+                .or_else(|| sample.get("error"))
+                .filter(|e| !e.is_null())
+                .map(|e| {
+                    e.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| e.to_string())
+                });
+        }
+        Err(e) => row.malformed = Some(e),
+    }
+    row
+}
+
+/// A reward as one number: a number, or for an object of named rewards its
+/// `total`/`reward` entry, else the sum of its numbers.
+pub fn reward_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Object(m) => m
+            .get("total")
+            .or_else(|| m.get("reward"))
+            .and_then(Value::as_f64)
+            .or_else(|| {
+                let nums: Vec<f64> = m.values().filter_map(Value::as_f64).collect();
+                (!nums.is_empty()).then(|| nums.iter().sum())
+            }),
+        _ => None,
+    }
+}
+
+fn read_json_file(path: &Path) -> Result<Option<Value>, String> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{name}: {e}")),
+    };
+    if meta.len() > MAX_SAMPLE_FILE {
+        return Err(format!(
+            "{name} is larger than {} MiB",
+            MAX_SAMPLE_FILE >> 20
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+    if bytes.is_empty() {
+        return Err(format!("{name} is empty (0 bytes)"));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| format!("{name} is not valid JSON: {e}"))
+}
+
+/// The last complete, non-empty line of a JSONL file (the final state of a
+/// trajectory), read backwards from the end.
+fn last_json_line(path: &Path) -> Result<Option<Value>, String> {
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{name}: {e}")),
+    };
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    if len == 0 {
+        return Err(format!("{name} is empty (0 bytes)"));
+    }
+    let mut end = len;
+    let mut tail: Vec<u8> = Vec::new();
+    let mut block = 64 * 1024u64;
+    loop {
+        let start = end.saturating_sub(block);
+        let mut buf = vec![0u8; (end - start) as usize];
+        f.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
+        f.read_exact(&mut buf).map_err(|e| e.to_string())?;
+        buf.extend_from_slice(&tail);
+        tail = buf;
+        end = start;
+        let trimmed_len = tail
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        if let Some(nl) = memchr::memrchr(b'\n', &tail[..trimmed_len]) {
+            return parse_line(&tail[nl + 1..trimmed_len], &name);
+        }
+        if start == 0 {
+            return parse_line(&tail[..trimmed_len], &name);
+        }
+        if tail.len() as u64 > MAX_SAMPLE_FILE {
+            return Err(format!(
+                "{name}: last line is larger than {} MiB",
+                MAX_SAMPLE_FILE >> 20
+            ));
+        }
+        block *= 2;
+    }
+}
+
+fn parse_line(line: &[u8], name: &str) -> Result<Option<Value>, String> {
+    if line.is_empty() {
+        return Err(format!("{name} has no lines"));
+    }
+    serde_json::from_slice(line)
+        .map(Some)
+        .map_err(|e| format!("{name}: last line is not valid JSON (still being written?): {e}"))
+}
+
+/// True if any file of the sample contains `needle` (lower-case ASCII
+/// comparison on the raw bytes).
+pub fn contains_text(dir: &Path, id: &str, needle: &[u8]) -> bool {
+    let finder = memchr::memmem::Finder::new(needle);
+    [sample_path(dir, id), trajectory_path(dir, id)]
+        .iter()
+        .any(|p| {
+            std::fs::read(p).is_ok_and(|mut bytes| {
+                bytes.make_ascii_lowercase();
+                finder.find(&bytes).is_some()
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_come_from_samples_or_the_last_trajectory_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("samples")).unwrap();
+        std::fs::create_dir_all(d.join("trajectories")).unwrap();
+        std::fs::write(
+            d.join("samples/a.json"),
+            r#"{"id":"a","reward":1.0,"status":"completed","trajectory":{"messages":[{"role":"user"},{"role":"assistant"}]}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("trajectories/b.jsonl"),
+            "{\"messages\":[],\"rewards\":0.0}\n{\"messages\":[{\"role\":\"assistant\"},{\"role\":\"assistant\"}],\"rewards\":{\"correct\":1,\"format\":0.5}}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("trajectories/c.jsonl"),
+            "{\"messages\":[]}\n{\"messa",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("samples/e.json"),
+            r#"{"id":"e","status":"failed","metadata":{"error":"ProviderError[openai]: 429"},"trajectory":{"messages":[]}}"#,
+        )
+        .unwrap();
+        let ids = sample_ids(d, Some(&serde_json::json!({"sample_ids": ["b", "a"]})));
+        assert_eq!(ids, ["b", "a", "c", "e"]);
+        let a = row(d, "a", 0);
+        assert_eq!(
+            (a.reward, a.turns, a.status.as_deref()),
+            (Some(1.0), 1, Some("completed"))
+        );
+        let b = row(d, "b", 1);
+        assert_eq!((b.reward, b.turns), (Some(1.5), 2));
+        let c = row(d, "c", 2);
+        assert!(c.malformed.unwrap().contains("still being written"));
+        let e = row(d, "e", 3);
+        assert_eq!(e.error.as_deref(), Some("ProviderError[openai]: 429"));
+        assert!(contains_text(d, "e", b"providererror"));
+        assert!(!contains_text(d, "a", b"providererror"));
+    }
+}

@@ -1,0 +1,114 @@
+//! Result routes: the list (with the run that wrote each), one result's
+//! summary and reward distribution, pages of samples, one sample ready to
+//! read, and the comparison of two results.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::results::SampleQuery;
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+}
+
+/// Result folder name → id of the newest run that wrote it.
+fn run_links(app: &AppState) -> HashMap<String, String> {
+    let mut links = HashMap::new();
+    if let Ok(runs) = app.runs.list(10_000) {
+        for run in runs.into_iter().rev() {
+            if let Some(dir) = run.result_dir {
+                if let Some(name) = std::path::Path::new(&dir).file_name() {
+                    links.insert(name.to_string_lossy().into_owned(), run.run_id);
+                }
+            }
+        }
+    }
+    links
+}
+
+pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
+    let results = app.results.clone();
+    let list = blocking(move || Ok(results.list()?)).await?;
+    let links = run_links(&app);
+    let items: Vec<Value> = list
+        .into_iter()
+        .map(|s| {
+            let run_id = links.get(&s.name).cloned();
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            v["run_id"] = json!(run_id);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "results": items })))
+}
+
+pub async fn get(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    let results = app.results.clone();
+    let n = name.clone();
+    let (summary, report) = blocking(move || results.summary(&n)).await?;
+    let run_id = run_links(&app).remove(&name);
+    Ok(Json(
+        json!({ "summary": summary, "report": report, "run_id": run_id }),
+    ))
+}
+
+/// Reads every sample's row once (then cached): asked for separately so the
+/// summary and the first page never wait for it.
+pub async fn distribution(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let results = app.results.clone();
+    Ok(Json(blocking(move || results.distribution(&name)).await?))
+}
+
+pub async fn samples(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<SampleQuery>,
+) -> ApiResult<Json<Value>> {
+    let results = app.results.clone();
+    Ok(Json(blocking(move || results.samples(&name, &q)).await?))
+}
+
+pub async fn sample(
+    State(app): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let results = app.results.clone();
+    Ok(Json(blocking(move || results.sample(&name, &id)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct CompareQuery {
+    a: String,
+    b: String,
+}
+
+pub async fn compare(
+    State(app): State<AppState>,
+    Query(q): Query<CompareQuery>,
+) -> ApiResult<Json<Value>> {
+    let results = app.results.clone();
+    Ok(Json(blocking(move || results.compare(&q.a, &q.b)).await?))
+}
+
+pub async fn highlight_css() -> impl IntoResponse {
+    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let css = CSS
+        .get_or_init(crate::results::render::highlight_css)
+        .clone();
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css)
+}
