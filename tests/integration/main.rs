@@ -6,5 +6,6 @@ mod helper;
 mod cli;
 mod lifecycle;
 mod output;
+mod results;
 mod security;
 mod streaming;

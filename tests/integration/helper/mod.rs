@@ -296,3 +296,45 @@ pub fn exists_as_zombie(pid: i32) -> bool {
         .map(|stat| stat[stat.rfind(')').unwrap() + 2..].starts_with('Z'))
         .unwrap_or(false)
 }
+
+/// `GET /api/events`, read on a thread so a test can wait for a notice.
+pub struct ProjectEvents {
+    rx: std::sync::mpsc::Receiver<Value>,
+}
+
+impl ProjectEvents {
+    pub fn open(base: &str) -> ProjectEvents {
+        let resp = ureq::get(&format!("{base}/api/events"))
+            .call()
+            .expect("events");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = BufReader::new(resp.into_reader());
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                let Ok(line) = line else { return };
+                if let Some(data) = line.strip_prefix("data: ") {
+                    if let Ok(v) = serde_json::from_str(data) {
+                        if tx.send(v).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        ProjectEvents { rx }
+    }
+
+    pub fn wait_for(&mut self, mut pred: impl FnMut(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let v = self
+                .rx
+                .recv_timeout(left)
+                .expect("timed out waiting for a project event");
+            if pred(&v) {
+                return v;
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Results through the HTTP API: well-formed, malformed, half-written, big,
+//! both message formats, comparison, and the link to the run that wrote it.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::helper::{wait_for, Project, Server};
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A rollouts-style result with one sample per (id, reward).
+fn make_result(root: &Path, name: &str, dataset: &str, samples: &[(&str, f64)]) {
+    let dir = root.join("results").join(name);
+    let ids: Vec<&str> = samples.iter().map(|(id, _)| *id).collect();
+    let mean = samples.iter().map(|(_, r)| r).sum::<f64>() / samples.len().max(1) as f64;
+    write(
+        &dir.join("report.json"),
+        &json!({"eval_name": "calc", "dataset_path": dataset, "total_samples": samples.len(),
+                "summary_metrics": {"mean_reward": mean}, "timestamp": "2026-11-25T10:00:00", "sample_ids": ids})
+        .to_string(),
+    );
+    for (id, reward) in samples {
+        let traj = json!({"messages": [
+            {"role": "user", "content": format!("question for {id}")},
+            {"role": "assistant", "content": [{"type": "text", "text": "answer"}]}
+        ], "rewards": reward});
+        write(
+            &dir.join(format!("trajectories/{id}.jsonl")),
+            &format!("{traj}\n"),
+        );
+    }
+}
+
+#[test]
+fn malformed_results_are_listed_with_what_is_wrong_and_never_break_the_rest() {
+    let p = Project::new("");
+    let root = p.path();
+    make_result(root, "good", "d.jsonl", &[("s1", 1.0), ("s2", 0.0)]);
+    write(&root.join("results/zero/report.json"), "");
+    write(&root.join("results/broken/report.json"), "{\"eval_name\": ");
+    write(
+        &root.join("results/running/events.jsonl"),
+        "{\"type\":\"sample_start\"}\n",
+    );
+    write(
+        &root.join("results/running/trajectories/s1.jsonl"),
+        "{\"messages\": [",
+    );
+    write(&root.join("results/a_file_not_a_folder"), "x");
+    std::fs::create_dir_all(root.join("results/nothing")).unwrap();
+    let s = Server::start(root);
+    let (code, body) = s.get("/api/results");
+    assert_eq!(code, 200);
+    let by_name: std::collections::HashMap<String, Value> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r.clone()))
+        .collect();
+    assert_eq!(by_name.len(), 5, "{body}");
+    assert_eq!(by_name["good"]["status"], "complete");
+    assert_eq!(by_name["good"]["summary_metrics"]["mean_reward"], 0.5);
+    assert!(by_name["zero"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("0 bytes"));
+    assert!(by_name["broken"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
+    assert_eq!(by_name["running"]["status"], "running");
+    assert_eq!(by_name["nothing"]["status"], "malformed");
+    // The half-written sample is a row with its problem, not a failure.
+    let (code, page) = s.get("/api/results/running/samples");
+    assert_eq!(code, 200);
+    assert!(page["samples"][0]["malformed"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
+    let (code, one) = s.get("/api/results/running/samples/s1");
+    assert_eq!(code, 200);
+    assert!(one["error"].is_string());
+    for path in [
+        "/api/results/zero",
+        "/api/results/broken/samples",
+        "/api/results/zero/distribution",
+    ] {
+        assert_eq!(s.get(path).0, 200, "{path}");
+    }
+    for path in [
+        "/api/results/..%2F..%2Fetc",
+        "/api/results/good/samples/..%2Freport",
+        "/api/results/missing",
+    ] {
+        let (code, body) = s.get(path);
+        assert!((400..500).contains(&code), "{path} gave {code}");
+        assert!(body["error"].is_string());
+    }
+}
+
+#[test]
+fn a_big_result_pages_sorts_filters_and_searches_on_the_server() {
+    let p = Project::new("");
+    let samples: Vec<(String, f64)> = (0..3000)
+        .map(|i| (format!("s{i:05}"), (i % 7) as f64 / 6.0))
+        .collect();
+    let refs: Vec<(&str, f64)> = samples.iter().map(|(id, r)| (id.as_str(), *r)).collect();
+    make_result(p.path(), "big", "d.jsonl", &refs);
+    let err_dir = p.path().join("results/big/samples/s00042.json");
+    write(
+        &err_dir,
+        &json!({"id": "s00042", "status": "failed", "reward": 0.0, "metadata": {"error": "ProviderError[openai]: boom"},
+                "trajectory": {"messages": [{"role": "user", "content": "needle-in-haystack"}]}})
+        .to_string(),
+    );
+    let s = Server::start(p.path());
+    let (_, first) = s.get("/api/results/big/samples?limit=50");
+    assert_eq!(first["total"], 3000);
+    assert_eq!(first["samples"].as_array().unwrap().len(), 50);
+    assert_eq!(first["samples"][0]["id"], "s00000");
+    let (_, top) = s.get("/api/results/big/samples?sort=-reward&limit=5");
+    assert!(top["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["reward"] == 1.0));
+    let (_, errors) = s.get("/api/results/big/samples?has_error=true");
+    assert_eq!(errors["total"], 1);
+    assert_eq!(errors["samples"][0]["error"], "ProviderError[openai]: boom");
+    let (_, range) = s.get("/api/results/big/samples?min_reward=0.9&max_reward=1.0");
+    assert_eq!(range["total"], (0..3000).filter(|i| i % 7 == 6).count());
+    let (_, found) = s.get("/api/results/big/samples?q=NEEDLE-in");
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["samples"][0]["id"], "s00042");
+    let (_, dist) = s.get("/api/results/big/distribution");
+    assert_eq!(dist["samples"], 3000);
+    assert_eq!(
+        dist["histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum::<u64>(),
+        3000
+    );
+    let (code, bad) = s.get("/api/results/big/samples?sort=colour");
+    assert_eq!(code, 400);
+    assert!(bad["error"].as_str().unwrap().contains("colour"));
+}
+
+#[test]
+fn a_sample_renders_both_message_formats_with_safe_markdown() {
+    let p = Project::new("");
+    let dir = p.path().join("results/mixed");
+    write(
+        &dir.join("report.json"),
+        &json!({"eval_name": "mixed", "sample_ids": ["r", "o"]}).to_string(),
+    );
+    let rollouts = json!({"messages": [
+        {"role": "system", "content": "Be **careful**. <script>alert(1)</script>"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "let me think"},
+            {"type": "text", "text": "```python\nprint(2)\n```"},
+            {"type": "toolCall", "id": "c1", "name": "calculator", "arguments": {"expression": "1+1"}},
+            {"type": "image", "image_url": "data:image/png;base64,iVBORw0KGgo="},
+            {"type": "hologram", "beam": 1}
+        ]},
+        {"role": "tool", "tool_call_id": "c1", "content": "2"}
+    ], "rewards": {"correct": 1.0}});
+    let openai = json!({"messages": [
+        {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_9", "type": "function", "function": {"name": "search", "arguments": "{\"q\": \"x\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_9", "content": "found"}
+    ], "reward": 0.5});
+    write(&dir.join("trajectories/r.jsonl"), &format!("{rollouts}\n"));
+    write(&dir.join("trajectories/o.jsonl"), &format!("{openai}\n"));
+    let s = Server::start(p.path());
+    let (code, r) = s.get("/api/results/mixed/samples/r");
+    assert_eq!(code, 200);
+    let msgs = r["messages"].as_array().unwrap();
+    let system_html = msgs[0]["blocks"][0]["html"].as_str().unwrap();
+    assert!(system_html.contains("<strong>careful</strong>") && !system_html.contains("<script"));
+    let kinds: Vec<&str> = msgs[1]["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["thinking", "text", "tool_call", "image", "json"]);
+    assert!(msgs[1]["blocks"][1]["html"]
+        .as_str()
+        .unwrap()
+        .contains("hl-python"));
+    assert_eq!(
+        msgs[1]["blocks"][4]["value"]["beam"], 1,
+        "unknown blocks are kept"
+    );
+    assert_eq!(msgs[2]["tool_call_id"], "c1");
+    assert_eq!(r["row"]["reward"], 1.0);
+    assert_eq!(r["nav"]["next"], "o");
+    let (_, o) = s.get("/api/results/mixed/samples/o");
+    assert_eq!(o["messages"][0]["blocks"][0]["name"], "search");
+    assert_eq!(
+        o["messages"][0]["blocks"][0]["arguments"],
+        "{\n  \"q\": \"x\"\n}"
+    );
+    assert_eq!(o["row"]["reward"], 0.5);
+    assert_eq!(o["nav"]["prev"], "r");
+    let css = s.get_text("/highlight.css");
+    assert!(css.contains(".hl-"));
+}
+
+#[test]
+fn two_results_compare_with_changed_samples_first() {
+    let p = Project::new("");
+    make_result(
+        p.path(),
+        "before",
+        "d.jsonl",
+        &[("s1", 1.0), ("s2", 0.0), ("s3", 1.0)],
+    );
+    make_result(
+        p.path(),
+        "after",
+        "d.jsonl",
+        &[("s1", 1.0), ("s2", 1.0), ("s3", 0.0)],
+    );
+    let s = Server::start(p.path());
+    let (code, c) = s.get("/api/compare?a=before&b=after");
+    assert_eq!(code, 200);
+    assert_eq!(c["same_dataset"], true);
+    assert_eq!(c["changed"], 2);
+    let ids: Vec<&str> = c["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(&ids[2..], ["s1"], "unchanged last: {ids:?}");
+    assert_eq!(c["pairs"][0]["delta"].as_f64().unwrap().abs(), 1.0);
+}
+
+#[test]
+fn a_run_and_the_result_it_wrote_link_both_ways_and_the_list_updates_itself() {
+    let p = Project::new("");
+    p.workload_config(
+        "ev.py",
+        "events.py",
+        &["--samples", "4", "--delay", "0.001"],
+    );
+    let s = Server::start(p.path());
+    let mut events = crate::helper::ProjectEvents::open(&s.url);
+    let id = s.launch("ev.py");
+    let run = s.wait_ended(&id);
+    let result_dir = run["result_dir"].as_str().unwrap().to_string();
+    let name = result_dir.rsplit('/').next().unwrap().to_string();
+    events.wait_for(|e| e["type"] == "results_changed");
+    let (_, list) = s.get("/api/results");
+    let entry = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["run_id"], id.as_str());
+    assert_eq!(entry["total_samples"], 4);
+    let (_, detail) = s.get(&format!("/api/results/{name}"));
+    assert_eq!(detail["run_id"], id.as_str());
+    let failed = wait_for("sample rows", || {
+        let (_, page) = s.get(&format!("/api/results/{name}/samples?has_error=true"));
+        (page["total"] == 1).then_some(page)
+    });
+    assert!(failed["samples"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("ProviderError"));
+}
