@@ -2,6 +2,8 @@
 //! See `docs/ARCHITECTURE.md` for the processes, the files and who writes what.
 
 pub mod cli;
+pub mod configs;
+pub mod datasets;
 pub mod demo;
 pub mod error;
 pub mod ids;

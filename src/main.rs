@@ -206,6 +206,7 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         let state = AppState {
             runs,
             results,
+            datasets: Default::default(),
             watchers: LogWatchers::new(),
             ui_dir: listen.ui_dir,
         };
@@ -213,7 +214,7 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
             port: addr.port(),
             token,
         };
-        server::watch_results(&state);
+        server::watch_files(&state);
         server::serve(listener, state, guard).await
     })?;
     Ok(0)

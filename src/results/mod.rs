@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-pub use report::ResultSummary;
+pub use report::{mtime_ms, ResultSummary};
 pub use samples::SampleRow;
 
 /// How long the sample table of a result that is still being written is

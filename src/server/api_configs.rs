@@ -1,14 +1,23 @@
-//! Config routes: the list the launcher picks from.
+//! Config and dataset routes: list (with each config's last run), read,
+//! save with conflict detection, copy, validate, a run's config snapshot,
+//! and dataset previews.
 
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::AppState;
-use crate::error::ApiResult;
+use super::{ApiJson, AppState};
+use crate::configs::{self, CONFIG_EXTENSIONS};
+use crate::error::{ApiError, ApiResult};
 
-pub const CONFIG_EXTENSIONS: [&str; 5] = ["py", "toml", "yaml", "yml", "json"];
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+}
 
 #[derive(Serialize)]
 pub struct ConfigEntry {
@@ -16,17 +25,25 @@ pub struct ConfigEntry {
     ext: String,
     size: u64,
     mtime_ms: u64,
+    last_run: Option<Value>,
 }
 
 pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
     let dir = app.runs.settings.configs_dir.clone();
-    let configs = tokio::task::spawn_blocking(move || list_configs(&dir))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut configs = blocking(move || Ok(list_configs(&dir))).await?;
+    let runs = app.runs.list(10_000)?;
+    for c in &mut configs {
+        if let Some(run) = runs.iter().find(|r| r.config_name == c.name) {
+            c.last_run = Some(json!({
+                "run_id": run.run_id, "status": run.status,
+                "created_at": run.created_at, "ended_at": run.ended_at, "exit_code": run.exit_code,
+            }));
+        }
+    }
     Ok(Json(json!({ "configs": configs })))
 }
 
-/// Configs under `dir` (one level of sub-folders), names starting with `_`
+/// Configs under `dir` (two levels of sub-folders), names starting with `_`
 /// or `.` hidden, sorted by name.
 fn list_configs(dir: &std::path::Path) -> Vec<ConfigEntry> {
     let mut out = Vec::new();
@@ -48,29 +65,150 @@ fn list_configs(dir: &std::path::Path) -> Vec<ConfigEntry> {
                 }
                 continue;
             }
-            let ext = name
-                .rsplit_once('.')
-                .map(|(_, e)| e.to_string())
-                .unwrap_or_default();
+            let ext = configs::extension(&name).to_string();
             if !CONFIG_EXTENSIONS.contains(&ext.as_str())
                 || crate::names::check_relative(&rel).is_err()
             {
                 continue;
             }
-            let mtime_ms = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
             out.push(ConfigEntry {
                 name: rel,
                 ext,
                 size: meta.len(),
-                mtime_ms,
+                mtime_ms: crate::results::mtime_ms(&meta),
+                last_run: None,
             });
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+pub async fn read(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    let runs = app.runs.clone();
+    let file = blocking(move || configs::read(&runs.settings, &name)).await?;
+    let suggested = configs::suggest_name(&app.runs.settings, &file.name);
+    let mut v = serde_json::to_value(file).map_err(anyhow::Error::from)?;
+    v["suggested_copy_name"] = json!(suggested);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+pub struct SaveRequest {
+    content: String,
+    /// The version the editor started from; absent for a new file.
+    base_version: Option<String>,
+    #[serde(default)]
+    force: bool,
+}
+
+pub async fn save(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<SaveRequest>,
+) -> ApiResult<Json<Value>> {
+    let runs = app.runs.clone();
+    let file = blocking(move || {
+        configs::save(
+            &runs.settings,
+            &name,
+            &req.content,
+            req.base_version.as_deref(),
+            req.force,
+        )
+    })
+    .await?;
+    let _ = app
+        .runs
+        .bus
+        .send(json!({"type": "configs_changed", "name": file.name}).to_string());
+    Ok(Json(
+        serde_json::to_value(file).map_err(anyhow::Error::from)?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CopyRequest {
+    new_name: String,
+}
+
+pub async fn copy(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<CopyRequest>,
+) -> ApiResult<Json<Value>> {
+    let runs = app.runs.clone();
+    let file = blocking(move || configs::copy(&runs.settings, &name, &req.new_name)).await?;
+    let _ = app
+        .runs
+        .bus
+        .send(json!({"type": "configs_changed", "name": file.name}).to_string());
+    Ok(Json(
+        serde_json::to_value(file).map_err(anyhow::Error::from)?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ValidateRequest {
+    name: String,
+    /// Unsaved text to check; the file on disk when absent.
+    content: Option<String>,
+}
+
+pub async fn validate(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<ValidateRequest>,
+) -> ApiResult<Json<Value>> {
+    crate::names::check_relative(&req.name)?;
+    let runs = app.runs.clone();
+    let v = blocking(move || {
+        let content = match req.content {
+            Some(c) => c,
+            None => configs::read(&runs.settings, &req.name)?.content,
+        };
+        Ok(configs::validate(&runs.settings, &req.name, &content))
+    })
+    .await?;
+    Ok(Json(serde_json::to_value(v).map_err(anyhow::Error::from)?))
+}
+
+/// The config exactly as the run used it.
+pub async fn run_config(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let run = app.runs.get(&id)?;
+    let path = app.runs.folder(&id).config_dir().join(&run.config_name);
+    let content = std::fs::read_to_string(&path).map_err(|_| {
+        ApiError::NotFound(format!(
+            "run {id} has no config snapshot (it never started)"
+        ))
+    })?;
+    Ok(Json(
+        json!({ "run_id": id, "name": run.config_name, "content": content }),
+    ))
+}
+
+pub async fn datasets(State(app): State<AppState>) -> ApiResult<Json<Value>> {
+    let (ds, dir) = (app.datasets.clone(), app.runs.settings.datasets_dir.clone());
+    let list = blocking(move || Ok(ds.list(&dir))).await?;
+    Ok(Json(json!({ "datasets": list })))
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    offset: Option<u64>,
+    limit: Option<usize>,
+}
+
+pub async fn dataset(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<PreviewQuery>,
+) -> ApiResult<Json<Value>> {
+    let (ds, dir) = (app.datasets.clone(), app.runs.settings.datasets_dir.clone());
+    Ok(Json(
+        blocking(move || ds.preview(&dir, &name, q.offset.unwrap_or(0), q.limit.unwrap_or(50)))
+            .await?,
+    ))
 }

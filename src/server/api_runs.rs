@@ -26,9 +26,26 @@ pub async fn launch(
     ApiJson(req): ApiJson<LaunchRequest>,
 ) -> ApiResult<Json<Value>> {
     let runs = app.runs.clone();
-    let run = tokio::task::spawn_blocking(move || runs.launch(&req.config_name))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+    let run = tokio::task::spawn_blocking(move || {
+        // An invalid config is refused before anything starts.
+        if let Ok(file) = crate::configs::read(&runs.settings, &req.config_name) {
+            let check = crate::configs::validate(&runs.settings, &req.config_name, &file.content);
+            if let Some(p) = check.problems.first() {
+                let at = match (p.line, p.column) {
+                    (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+                    (Some(l), None) => format!(" (line {l})"),
+                    _ => String::new(),
+                };
+                return Err(ApiError::BadRequest(format!(
+                    "{} is not valid{at}: {}",
+                    req.config_name, p.message
+                )));
+            }
+        }
+        runs.launch(&req.config_name)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))??;
     Ok(Json(json!({
         "success": true,
         "run_id": run.run_id,

@@ -31,6 +31,7 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 pub struct AppState {
     pub runs: Arc<Runs>,
     pub results: Arc<crate::results::Results>,
+    pub datasets: Arc<crate::datasets::Datasets>,
     pub watchers: LogWatchers,
     pub ui_dir: Option<PathBuf>,
 }
@@ -70,6 +71,16 @@ pub fn router(state: AppState, guard: Guard) -> Router {
     let api = Router::new()
         .route("/api/health", get(health))
         .route("/api/configs", get(api_configs::list))
+        .route("/api/configs/validate", post(api_configs::validate))
+        .route(
+            "/api/configs/{*name}",
+            get(api_configs::read)
+                .put(api_configs::save)
+                .post(api_configs::copy),
+        )
+        .route("/api/runs/{id}/config", get(api_configs::run_config))
+        .route("/api/datasets", get(api_configs::datasets))
+        .route("/api/datasets/{name}", get(api_configs::dataset))
         .route("/api/launch", post(api_runs::launch))
         .route("/api/runs", get(api_runs::list))
         .route(
@@ -105,24 +116,57 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .with_state(state)
 }
 
-/// Tells pages when anything under `results/` changed (a cheap signature
-/// of every folder, checked every two seconds).
-pub fn watch_results(state: &AppState) {
+/// Tells pages when anything under `results/` or `configs/` changed (a
+/// cheap signature of every folder and file, checked every two seconds), so
+/// no page polls and an edit made in another editor shows up.
+pub fn watch_files(state: &AppState) {
     let results = state.results.clone();
+    let configs_dir = state.runs.settings.configs_dir.clone();
     let bus = state.runs.bus.clone();
     tokio::spawn(async move {
-        let mut last = None;
+        let mut last: Option<(u64, u64)> = None;
         loop {
-            let r = results.clone();
-            if let Ok(fp) = tokio::task::spawn_blocking(move || r.fingerprint()).await {
-                if last.is_some_and(|l| l != fp) {
-                    let _ = bus.send(json!({"type": "results_changed"}).to_string());
+            let (r, dir) = (results.clone(), configs_dir.clone());
+            if let Ok(now) =
+                tokio::task::spawn_blocking(move || (r.fingerprint(), dir_fingerprint(&dir))).await
+            {
+                if let Some((res, cfg)) = last {
+                    if res != now.0 {
+                        let _ = bus.send(json!({"type": "results_changed"}).to_string());
+                    }
+                    if cfg != now.1 {
+                        let _ = bus.send(json!({"type": "configs_changed"}).to_string());
+                    }
                 }
-                last = Some(fp);
+                last = Some(now);
             }
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         }
     });
+}
+
+/// Names, sizes and mtimes of the files in `dir` and its sub-folders.
+fn dir_fingerprint(dir: &std::path::Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut stack = vec![(dir.to_path_buf(), 0)];
+    while let Some((d, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let Ok(meta) = e.metadata() else { continue };
+            e.file_name().hash(&mut h);
+            meta.len().hash(&mut h);
+            crate::results::mtime_ms(&meta).hash(&mut h);
+            if meta.is_dir() && depth < 2 {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    h.finish()
 }
 
 /// Serves until SIGINT/SIGTERM.

@@ -4,6 +4,7 @@
 mod helper;
 
 mod cli;
+mod configs;
 mod lifecycle;
 mod output;
 mod results;

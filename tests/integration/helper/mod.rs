@@ -324,6 +324,20 @@ impl ProjectEvents {
         ProjectEvents { rx }
     }
 
+    /// True if an event matching `pred` arrives within `within`.
+    pub fn try_wait(&mut self, within: Duration, mut pred: impl FnMut(&Value) -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        while let Ok(v) = self
+            .rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if pred(&v) {
+                return true;
+            }
+        }
+        false
+    }
+
     pub fn wait_for(&mut self, mut pred: impl FnMut(&Value) -> bool) -> Value {
         let deadline = Instant::now() + TIMEOUT;
         loop {
