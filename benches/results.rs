@@ -2,30 +2,20 @@
 //! warm index), the first page of a 10,000-sample result, and a text search
 //! across ~100 MB of trajectories, through the real server. Prints figures.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+mod common;
 
-fn start(project: &Path) -> (Child, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_devloop"))
-        .args(["serve", "--port", "0", "--project"])
-        .arg(project)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
-    (child, port)
-}
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
 
 fn get(port: u16, path: &str) -> (f64, usize) {
     let t = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut body = Vec::new();
     s.read_to_end(&mut body).unwrap();
     (t.elapsed().as_secs_f64() * 1000.0, body.len())
@@ -60,17 +50,27 @@ fn main() {
         );
         std::fs::write(big.join(format!("trajectories/s{i:05}.jsonl")), line + "\n").unwrap();
     }
-    std::fs::write(big.join("report.json"), r#"{"eval_name":"big","total_samples":10000}"#).unwrap();
-    println!("setup: 10,001 result folders written in {:.1}s", t.elapsed().as_secs_f64());
+    std::fs::write(
+        big.join("report.json"),
+        r#"{"eval_name":"big","total_samples":10000}"#,
+    )
+    .unwrap();
+    println!(
+        "setup: 10,001 result folders written in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
 
-    let (mut child, port) = start(root.path());
+    let (mut child, port) = common::start_server(root.path());
     let (cold, bytes) = get(port, "/api/results");
     let (warm, _) = get(port, "/api/results");
     let (warm2, _) = get(port, "/api/results");
-    println!("list 10,001 results: cold {cold:.0} ms, warm {warm:.0} / {warm2:.0} ms ({} KiB)", bytes / 1024);
+    println!(
+        "list 10,001 results: cold {cold:.0} ms, warm {warm:.0} / {warm2:.0} ms ({} KiB)",
+        bytes / 1024
+    );
     let _ = child.kill();
     let _ = child.wait();
-    let (mut child, port) = start(root.path());
+    let (mut child, port) = common::start_server(root.path());
     let (restart, _) = get(port, "/api/results");
     println!("list after a server restart (index on disk): {restart:.0} ms");
 

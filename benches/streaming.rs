@@ -5,10 +5,12 @@
 //! Sizes can be lowered for a quick look: BENCH_FLOOD_LINES (default
 //! 1000000), BENCH_MEM_BYTES (default 1 GiB), BENCH_VIEWERS (default 100).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -42,25 +44,7 @@ impl Server {
             ),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_devloop"))
-            .args(["serve", "--port", "0", "--project"])
-            .arg(project.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .trim_end_matches('/')
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let (child, port) = common::start_server(project.path());
         Server {
             child,
             port,
