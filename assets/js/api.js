@@ -17,9 +17,44 @@
  * @typedef {{ seq: number, type: "event", t: number, event: {type: string, [k: string]: any} }} EventRecord
  * @typedef {OutputRecord|EventRecord} LogRecord
  * @typedef {{ records: LogRecord[], next_after: number, last_seq: number, complete: boolean }} LogPage
- * @typedef {{ name: string, ext: string, size: number, mtime_ms: number }} ConfigEntry
+ * @typedef {{ name: string, ext: string, size: number, mtime_ms: number, last_run?: LastRun|null }} ConfigEntry
  * @typedef {{ success: boolean, run_id: string, command: string, status: RunStatus }} LaunchReply
  * @typedef {{ type: "complete", exit_code: number|null, signal: number|null, status: RunStatus }} CompleteMsg
+ *
+ * Results (README "API"):
+ * @typedef {"complete"|"running"|"malformed"|"empty"} ResultStatus
+ * @typedef {{
+ *   name: string, eval_name: string, status: ResultStatus, timestamp: string|null, mtime_ms: number,
+ *   total_samples: number|null, summary_metrics: Record<string, number>, dataset_path: string|null,
+ *   error: string|null, run_id?: string|null,
+ * }} ResultEntry
+ * @typedef {{ summary: ResultEntry, report: any, run_id: string|null }} ResultDetail
+ * @typedef {{ samples: number, with_reward: number, min: number|null, max: number|null,
+ *   histogram: number[], statuses: Record<string, number>, with_error: number }} Distribution
+ * @typedef {{ id: string, index: number, reward: number|null, status: string|null, turns: number|null,
+ *   error: string|null, malformed: string|null }} SampleRow
+ * @typedef {{ total: number, all: number, offset: number, samples: SampleRow[] }} SamplePage
+ * @typedef {{ offset?: number, limit?: number, sort?: string, status?: string, min_reward?: string|number,
+ *   max_reward?: string|number, has_error?: boolean|string, q?: string }} SampleQuery
+ * @typedef {{ kind: "text"|"thinking", text: string, html: string, chars: number }} TextBlock
+ * @typedef {{ kind: "tool_call", id: string|null, name: string|null, arguments: string, parse_error: string|null, raw_arguments?: any }} ToolCallBlock
+ * @typedef {{ kind: "image", src: string }} ImageBlock
+ * @typedef {{ kind: "json", value: any }} JsonBlock
+ * @typedef {TextBlock|ToolCallBlock|ImageBlock|JsonBlock} Block
+ * @typedef {{ role: string, blocks: Block[], tool_call_id: string|null, name: string|null,
+ *   provider: string|null, model: string|null, timestamp: string|null, extra: any }} Message
+ * @typedef {{ prev: string|null, next: string|null, position: number, count: number }} SampleNav
+ * @typedef {{ id: string, row: SampleRow, sample: any, messages: Message[], nav: SampleNav }} SampleDetail
+ * @typedef {{ id: string, a: number|null, b: number|null, delta: number|null, changed: boolean }} ComparePair
+ * @typedef {{ a: ResultEntry, b: ResultEntry, same_dataset: boolean, changed: number, pairs: ComparePair[] }} Comparison
+ *
+ * Configs and datasets:
+ * @typedef {{ run_id: string, status: RunStatus, created_at: number, ended_at: number|null, exit_code: number|null }} LastRun
+ * @typedef {{ name: string, content: string, version: string, mtime_ms: number, suggested_copy_name: string }} ConfigFile
+ * @typedef {{ message: string, line: number|null, column: number|null }} Problem
+ * @typedef {{ ok: boolean, problems: Problem[], output: string|null, checker: string|null }} Validation
+ * @typedef {{ name: string, size: number, mtime_ms: number, rows: number|null, error: string|null }} DatasetEntry
+ * @typedef {{ name: string, total: number, offset: number, fields: string[], rows: any[] }} DatasetPage
  */
 
 /** An HTTP error with the server's `{"error": ...}` message. */
@@ -54,11 +89,18 @@ async function request(url, init) {
 }
 
 const enc = encodeURIComponent;
-const post = (url, data) => request(url, {
-  method: 'POST',
+const post = (url, data, method = 'POST') => request(url, {
+  method,
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(data ?? {}),
 });
+/** @param {Record<string, any>} q */
+const qs = (q) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '' && v !== false) p.set(k, String(v));
+  const s = p.toString();
+  return s ? '?' + s : '';
+};
 
 export const api = {
   /** @returns {Promise<{ok: boolean, version: string, project: string}>} */
@@ -79,10 +121,36 @@ export const api = {
   logUrl: (id) => `/api/runs/${enc(id)}/log`,
   /** @param {string} id @param {number} after */
   streamUrl: (id, after) => `/api/runs/${enc(id)}/stream?after=${after}`,
-  /** Results come with a later issue: a 404 means "not there yet" → null. */
-  results: async () => {
-    try { return await request('/api/results'); } catch (e) { if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null; throw e; }
+  /** @returns {Promise<{results: ResultEntry[]}>} */
+  results: () => request('/api/results'),
+  /** @param {string} name @returns {Promise<ResultDetail>} */
+  result: (name) => request(`/api/results/${enc(name)}`),
+  /** @param {string} name @returns {Promise<Distribution>} */
+  distribution: (name) => request(`/api/results/${enc(name)}/distribution`),
+  /** @param {string} name @param {SampleQuery} q @param {AbortSignal} [signal] @returns {Promise<SamplePage>} */
+  samples: (name, q, signal) => request(`/api/results/${enc(name)}/samples${qs(q)}`, { signal }),
+  /** @param {string} name @param {string} id @returns {Promise<SampleDetail>} */
+  sample: (name, id) => request(`/api/results/${enc(name)}/samples/${enc(id)}`),
+  /** @param {string} a @param {string} b @returns {Promise<Comparison>} */
+  compare: (a, b) => request(`/api/compare${qs({ a, b })}`),
+  /** @param {string} id @returns {Promise<{run_id: string, name: string, content: string}>} */
+  runConfig: (id) => request(`/api/runs/${enc(id)}/config`),
+  /** @param {string} name @returns {Promise<ConfigFile>} */
+  config: (name) => request(`/api/configs/${enc(name)}`),
+  /** Save; 409 (ApiError) when the file changed since `base_version`. @param {string} name @param {{content: string, base_version?: string, force?: boolean}} body @returns {Promise<ConfigFile>} */
+  saveConfig: (name, body) => post(`/api/configs/${enc(name)}`, body, 'PUT'),
+  /** @param {string} name @param {string} newName @returns {Promise<any>} */
+  copyConfig: (name, newName) => post(`/api/configs/${enc(name)}`, { new_name: newName }),
+  /** @param {string} name @param {string} [content] @returns {Promise<Validation>} */
+  validate: (name, content) => post('/api/configs/validate', { name, content }),
+  /** The project's form schema, or null when it has none. @returns {Promise<any|null>} */
+  schema: async () => {
+    try { return JSON.parse((await request('/api/configs/_schema.json')).content); } catch { return null; }
   },
+  /** @returns {Promise<{datasets: DatasetEntry[]}>} */
+  datasets: () => request('/api/datasets'),
+  /** @param {string} name @param {number} offset @param {number} limit @returns {Promise<DatasetPage>} */
+  dataset: (name, offset, limit) => request(`/api/datasets/${enc(name)}${qs({ offset, limit })}`),
 };
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
@@ -122,8 +190,10 @@ export class RunStream {
   }
 
   start() {
-    this.closed = false;
     if (this.ended) return;
+    if (this.es) { this.es.close(); this.es = null; }
+    clearTimeout(this.timer);
+    this.closed = false;
     this._open(false);
   }
 

@@ -83,8 +83,11 @@ export class LogView {
     this.dirty = true;
     this.frame = 0;
     this.ended = false;
-    /** @type {HTMLElement[]} */
-    this.pool = [];
+    this.loading = true;
+    /** @type {Map<number, HTMLElement>} rows on screen, by the line they show */
+    this.byLine = new Map();
+    /** @type {HTMLElement[]} hidden rows kept for reuse */
+    this.spare = [];
 
     this.spacer = el('div', { class: 'log-spacer' });
     this.layer = el('div', { class: 'log-rows' });
@@ -246,7 +249,7 @@ export class LogView {
     const start = Math.max(0, first - MARGIN_ROWS);
     const count = Math.ceil(g.vh / ROW_H) + 1 + MARGIN_ROWS + (first - start);
     const top = st - (firstF - first) * ROW_H - (first - start) * ROW_H;
-    this.layer.style.transform = `translateY(${Math.max(0, top)}px)`;
+    this.layer.style.transform = `translateY(${top}px)`;
     const lines = m.rowLines(start, count);
 
     // Fetch what is not cached (at most one request in flight), then drop what is far away.
@@ -254,22 +257,46 @@ export class LogView {
     m.evict(this.centerLine());
 
     this.empty.hidden = g.rows > 0;
-    if (!g.rows) this.empty.textContent = this.ended ? (m.clearedAt ? 'Cleared. New output will appear here.' : 'No output.') : 'Waiting for output…';
+    if (!g.rows) this.empty.textContent = m.clearedAt ? 'Cleared. New output will appear here.' : this.loading ? 'Loading output…' : this.ended ? 'No output.' : 'Waiting for output…';
 
     this.root.style.setProperty('--ln-ch', String(Math.max(4, String(m.total).length)));
-    while (this.pool.length < lines.length) {
-      const row = el('div', { class: 'log-row' });
-      this.pool.push(row);
-      this.layer.append(row);
+    this._placeRows(lines);
+  }
+
+  /**
+   * Show `lines` as the rows of the layer, in order. A row that already shows one
+   * of these lines is kept as it is (only moved), so following a live run or
+   * scrolling re-renders just the rows that come into view.
+   * @param {number[]} lines
+   */
+  _placeRows(lines) {
+    const prev = this.byLine;
+    /** @type {Map<number, HTMLElement>} */
+    const next = new Map();
+    const want = new Set(lines);
+    /** @type {HTMLElement[]} */
+    const free = [];
+    for (const [L, row] of prev) if (!want.has(L)) free.push(row);
+    for (const row of this.spare) free.push(row);
+    this.spare = [];
+    let cursor = this.layer.firstChild;
+    for (const L of lines) {
+      let row = prev.get(L);
+      if (!row) {
+        row = free.pop() || el('div', { class: 'log-row' });
+        row.hidden = false;
+      }
+      next.set(L, row);
+      if (row === cursor) cursor = cursor.nextSibling;
+      else this.layer.insertBefore(row, cursor);
+      this._renderRow(row, L);
     }
-    for (let i = 0; i < this.pool.length; i++) {
-      const row = this.pool[i];
-      if (i >= lines.length) { if (!row.hidden) { row.hidden = true; row._key = ''; } continue; }
-      row.hidden = false;
-      this._renderRow(row, lines[i]);
+    // Unused rows: keep a few hidden for reuse, drop the rest (the DOM stays bounded).
+    for (const row of free) {
+      if (this.spare.length < 40) { row.hidden = true; row._key = ''; this.spare.push(row); }
+      else row.remove();
     }
-    // Keep the DOM bounded: drop surplus pooled rows beyond what a tall viewport needs.
-    while (this.pool.length > lines.length + 50) this.pool.pop().remove();
+    this.byLine = next;
   }
 
   /** @param {HTMLElement & {_key?: string}} row @param {number} L */

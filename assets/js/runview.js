@@ -42,7 +42,11 @@ export class RunSession {
       onRecords: (recs) => this._onRecords(recs),
       onRun: (run) => this.setRun(run),
       onComplete: (msg) => this._onComplete(msg),
-      onState: (s, info) => { this.connState = s; this._renderConn(info); },
+      onState: (s, info) => {
+        this.connState = s;
+        if (s === 'live' && this.run && !FINAL.has(this.run.status) && this.logView.loading) { this.logView.loading = false; this.logView.invalidate(); }
+        this._renderConn(info);
+      },
       onError: (message) => { this.errorBox.hidden = false; this.errorBox.textContent = 'Server: ' + message; },
     });
     this._build();
@@ -93,7 +97,7 @@ export class RunSession {
     this.searchInput.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => this._search(), 120); });
     this.searchInput.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') { e.preventDefault(); clearTimeout(searchTimer); if (this.logView.query !== this.searchInput.value) this._search(); this._step(e.shiftKey ? -1 : 1); }
-      else if (e.key === 'Escape') { e.preventDefault(); this.searchInput.value = ''; this._search(); this.searchInput.blur(); this.logView.scroller.focus(); }
+      else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); this.closePanels(); }
     });
     this.timeToggle = el('input', { attrs: { type: 'checkbox' }, checked: this.logView.showTime, on: { change: () => this.logView.setShowTime(this.timeToggle.checked) } });
     const clearBtn = el('button', { class: 'btn', text: 'Clear', attrs: { type: 'button', title: 'Clear the view (the log is kept)' }, on: { click: () => this.logView.clear() } });
@@ -114,8 +118,13 @@ export class RunSession {
     this._renderHead();
   }
 
-  /** Load the run and start streaming (from the start, or its tail if huge). */
-  async open() {
+  /** Load the run and decide where its stream starts (the start, or its tail if huge). */
+  open() {
+    this.ready ||= this._open();
+    return this.ready;
+  }
+
+  async _open() {
     try {
       const run = await api.run(this.runId);
       this.setRun(run);
@@ -134,6 +143,14 @@ export class RunSession {
 
   /** Start (or resume after the last seq seen) the live stream. */
   async resume() {
+    this.wantStream = true;
+    if (this.resuming) return;
+    this.resuming = true;
+    try { await this._resume(); } finally { this.resuming = false; }
+  }
+
+  async _resume() {
+    await this.open();
     if (this.stream.ended || (this.stream.state !== 'closed' && !this.stream.closed)) return;
     // Far behind (e.g. a flood while in the background)? Continue from the tail instead.
     if (this.run && !FINAL.has(this.run.status) && this.stream.lastSeq > 0) {
@@ -147,10 +164,13 @@ export class RunSession {
         }
       } catch { /* the stream's own retry handles a server that is away */ }
     }
-    this.stream.start();
+    if (this.wantStream) this.stream.start();
   }
 
-  pause() { if (!this.stream.ended) this.stream.close(); }
+  pause() {
+    this.wantStream = false;
+    if (!this.stream.ended && !this.stream.closed) this.stream.close();
+  }
 
   dispose() {
     this.stream.close();
@@ -161,6 +181,8 @@ export class RunSession {
   setRun(run) {
     if (!run || run.run_id !== this.runId) return;
     const prev = this.run?.status;
+    // Status only moves forward: a stale read (e.g. GET right after `complete`) must not undo an end.
+    if (prev && FINAL.has(prev) && !FINAL.has(run.status)) return;
     this.run = run;
     this._renderHead();
     if (prev !== run.status) this.hooks.onStatus(this);
@@ -168,6 +190,7 @@ export class RunSession {
 
   /** @param {import('./api.js').LogRecord[]} recs */
   _onRecords(recs) {
+    this.logView.loading = false;
     let events = 0;
     for (const r of recs) {
       if (r.type === 'stdout') this.model.apply(r);
@@ -204,6 +227,7 @@ export class RunSession {
       this.run = { ...this.run, status: msg.status || this.run.status, exit_code: msg.exit_code ?? this.run.exit_code, signal: msg.signal ?? this.run.signal, ended_at: this.run.ended_at || Date.now() };
     }
     this.logView.ended = true;
+    this.logView.loading = false;
     this.logView.invalidate();
     this._renderHead();
     this.hooks.onComplete(this);
@@ -348,7 +372,13 @@ export class RunSession {
   /** Close transient panels (Esc). Returns true if something was closed. */
   closePanels() {
     if (!this.confirmBox.hidden) { this.confirmBox.hidden = true; return true; }
-    if (document.activeElement === this.searchInput) { this.searchInput.blur(); this.logView.scroller.focus(); return true; }
+    if (document.activeElement === this.searchInput || this.searchInput.value) {
+      this.searchInput.value = '';
+      this._search();
+      this.searchInput.blur();
+      this.logView.scroller.focus();
+      return true;
+    }
     return false;
   }
 
@@ -389,7 +419,6 @@ export class RunSession {
     this.elapsed.textContent = runElapsed(this.run);
     if (!FINAL.has(this.run.status)) {
       setProgressBar(this.pb, this.samples, this._endT());
-      if (this.active && this.tab === 'samples') setProgressBar(this.samplesView.pb, this.samples, this._endT());
     }
   }
 

@@ -173,7 +173,8 @@ export class SamplesView {
     this.emptyMsg = el('div', { class: 'samples-empty' },
       el('p', { text: 'No structured events from this run yet.' }),
       el('p', { class: 'dim', text: 'A run writes JSON lines (sample_start, turn_start, token, sample_end, progress) to $DEVLOOP_EVENTS; they show up here as one block per sample.' }));
-    this.root = el('div', { class: 'samples' }, el('div', { class: 'samples-head' }, this.pb.bar, this.stats), this.emptyMsg, this.list);
+    // The overall progress bar lives in the run header (visible on both tabs); here, the summary line.
+    this.root = el('div', { class: 'samples' }, el('div', { class: 'samples-head' }, this.stats), this.emptyMsg, this.list);
     this.endT = 0;
   }
 
@@ -199,13 +200,14 @@ export class SamplesView {
       const icon = el('span', { class: 'sample-icon' });
       const turnLabel = el('span', { class: 'sample-turn' });
       const reward = el('span', { class: 'sample-reward' });
-      const summary = el('summary', {}, icon, el('span', { class: 'sample-id', text: s.id }), turnLabel, reward);
+      const err = el('span', { class: 'sample-err' });
+      const summary = el('summary', {}, icon, el('span', { class: 'sample-id', text: s.id }), turnLabel, err, reward);
       const body = el('div', { class: 'sample-body' });
       const meta = el('div', { class: 'sample-meta', hidden: true });
       const root = /** @type {HTMLDetailsElement} */ (el('details', { class: 'sample', open: true }, summary, body, meta));
       root.dataset.sample = s.id;
       summary.addEventListener('click', () => { s.userToggled = true; });
-      b = { root, summary, body, turns: [], turnLabel, reward, icon, meta };
+      b = { root, summary, body, turns: [], turnLabel, reward, icon, meta, err };
       this.blocks.set(s, b);
       this.list.append(root);
     }
@@ -235,6 +237,8 @@ export class SamplesView {
     if (s.metadata && typeof s.metadata === 'object' && Object.keys(s.metadata).length) {
       b.meta.hidden = false;
       b.meta.textContent = s.metadata.error ? `error: ${s.metadata.error}` : JSON.stringify(s.metadata);
+      b.err.textContent = s.metadata.error ? String(s.metadata.error) : '';
+      b.err.title = b.err.textContent;
     }
     if (!s.userToggled) b.root.open = s.status === 'running';
   }

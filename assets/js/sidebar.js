@@ -75,12 +75,13 @@ export class ConfigsPane {
   /** @param {string} name */
   select(name) {
     this.selected = name;
+    if (this.showingOutcome) { this.showingOutcome = false; clearTimeout(this.outcomeTimer); }
     localStorage.setItem('devloop.config', name);
     this.render();
   }
 
   _renderButton() {
-    if (this.busy) return;
+    if (this.busy || this.showingOutcome) return;
     this.launchBtn.disabled = !this.selected;
     this.launchLabel.textContent = this.selected ? `Launch ${this.selected}` : 'Launch';
     this.launchBtn.className = 'btn btn-primary launch';
@@ -90,6 +91,8 @@ export class ConfigsPane {
     const name = this.selected;
     if (!name || this.busy) return;
     this.busy = true;
+    this.showingOutcome = false;
+    clearTimeout(this.outcomeTimer);
     this.errors.delete(name);
     this.render();
     this.launchBtn.disabled = true;
@@ -105,8 +108,12 @@ export class ConfigsPane {
       this.launchBtn.className = 'btn btn-primary launch bad';
       this.launchLabel.textContent = '✗ Launch failed';
     }
-    this.launchBtn.disabled = false; // ready again at once; the outcome stays a moment
-    setTimeout(() => { this.busy = false; this._renderButton(); }, 1500);
+    // Ready again at once; the outcome stays on the button for a moment.
+    this.busy = false;
+    this.launchBtn.disabled = false;
+    this.showingOutcome = true;
+    clearTimeout(this.outcomeTimer);
+    this.outcomeTimer = setTimeout(() => { this.showingOutcome = false; this._renderButton(); }, 1500);
   }
 }
 
@@ -136,17 +143,30 @@ export class RunsPane {
 
   /** @param {import('./api.js').Run[]} runs */
   setRuns(runs) {
-    this.runs = new Map(runs.map((r) => [r.run_id, r]));
+    const prev = this.runs;
+    this.runs = new Map(runs.map((r) => {
+      const old = prev.get(r.run_id);
+      return [r.run_id, old && FINAL.has(old.status) && !FINAL.has(r.status) ? old : r];
+    }));
     this.render();
   }
 
   /** @param {import('./api.js').Run} run */
   upsert(run) {
-    const had = this.runs.has(run.run_id);
+    const old = this.runs.get(run.run_id);
+    if (old && FINAL.has(old.status) && !FINAL.has(run.status)) return; // stale
+    const had = !!old;
     this.runs.set(run.run_id, run);
     if (!had) { this.render(); return; }
     const item = this.items.get(run.run_id);
-    if (item) item.replaceWith(this._item(run)); else this.render();
+    if (item) { item.replaceWith(this._item(run)); this._renderCount(); } else this.render();
+  }
+
+  _renderCount() {
+    const all = this.runs.size;
+    let active = 0;
+    for (const r of this.runs.values()) if (!FINAL.has(r.status)) active++;
+    this.count.textContent = active ? `${active} active · ${all}` : String(all);
   }
 
   /** @param {string} id */
@@ -163,8 +183,7 @@ export class RunsPane {
     this.list.replaceChildren(...shown);
     if (!all.length) this.list.append(el('div', { class: 'pane-msg', text: 'No runs yet. Pick a config and press Launch.' }));
     this.more.hidden = all.length <= this.limit;
-    const active = all.filter((r) => !FINAL.has(r.status)).length;
-    this.count.textContent = active ? `${active} active · ${all.length}` : String(all.length);
+    this._renderCount();
   }
 
   /** @param {import('./api.js').Run} r */

@@ -98,3 +98,58 @@ export function runElapsed(run, now = Date.now()) {
   const end = run.ended_at || (FINAL.has(run.status) ? start : now);
   return fmtDuration(end - start);
 }
+
+/** A reward or metric for tables: integers as they are, others with 3 decimals. @param {number|null|undefined} v */
+export function fmtNum(v) {
+  if (v === null || v === undefined || typeof v !== 'number' || !isFinite(v)) return v === null || v === undefined ? '—' : String(v);
+  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(3);
+}
+
+/** When a result was made: its report timestamp (local time, as written) or its folder's mtime. @param {{timestamp?: string|null, mtime_ms?: number}} r */
+export function resultTime(r) {
+  if (r.timestamp) {
+    const t = Date.parse(r.timestamp);
+    if (isFinite(t)) return t;
+  }
+  return r.mtime_ms || 0;
+}
+
+/** "Today", "Yesterday" or "Mon 24 Nov 2026" for grouping lists by day. @param {number} t */
+export function dayLabel(t) {
+  const d = new Date(t), now = new Date();
+  const day = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const diff = Math.round((day(now) - day(d)) / 86_400_000);
+  if (diff === 0) return 'Today';
+  if (diff === 1) return 'Yesterday';
+  return d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** "5 min ago", "3 h ago", or a date. @param {number} t */
+export function fmtAgo(t, now = Date.now()) {
+  if (!t) return '';
+  const s = Math.max(0, (now - t) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return fmtWhen(t);
+}
+
+/** @param {number} n bytes → "1.2 MB" */
+export function fmtBytes(n) {
+  if (!isFinite(n)) return '';
+  const u = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+}
+
+/** Pretty JSON for display (textContent only). @param {any} v */
+export function pretty(v) {
+  try { return typeof v === 'string' ? v : JSON.stringify(v, null, 2); } catch { return String(v); }
+}
+
+/** A result's name from a run's `result_dir` ("results/NAME" or an absolute path). @param {string|null} dir */
+export function resultNameFromDir(dir) {
+  if (!dir) return '';
+  return String(dir).replace(/[\\/]+$/, '').split(/[\\/]/).pop() || '';
+}

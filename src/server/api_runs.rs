@@ -88,6 +88,8 @@ pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> ApiR
 #[derive(Deserialize)]
 pub struct StreamQuery {
     after: Option<u64>,
+    /// `1` or `true`: one event per read of many records (see `stream::run_stream`).
+    batch: Option<String>,
 }
 
 pub async fn stream(
@@ -113,6 +115,7 @@ pub async fn stream(
         app.watchers.clone(),
         id,
         after,
+        matches!(q.batch.as_deref(), Some("1" | "true")),
     ))
 }
 

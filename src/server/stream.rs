@@ -44,11 +44,20 @@ fn data_event(json: &serde_json::Value) -> Bytes {
 }
 
 /// Streams the records of run `id` after seq `after`, then live ones, then
-/// `complete` once the run has ended.
-pub fn run_stream(runs: Arc<Runs>, watchers: LogWatchers, id: String, after: u64) -> Response {
+/// `complete` once the run has ended. With `batch`, each event carries every
+/// record read at once (`{"type":"batch","records":[...]}`, `id:` the last
+/// seq): a browser's EventSource handles far fewer, bigger events much faster
+/// than a million small ones.
+pub fn run_stream(
+    runs: Arc<Runs>,
+    watchers: LogWatchers,
+    id: String,
+    after: u64,
+    batch: bool,
+) -> Response {
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
-        if let Err(e) = produce(runs, watchers, id, after, &tx).await {
+        if let Err(e) = produce(runs, watchers, id, after, batch, &tx).await {
             tracing::warn!("stream ended: {e:#}");
             let msg = serde_json::json!({"type": "error", "message": format!("{e:#}")});
             let _ = tx.send(Ok(data_event(&msg))).await;
@@ -62,6 +71,7 @@ async fn produce(
     watchers: LogWatchers,
     id: String,
     after: u64,
+    batch: bool,
     tx: &Tx,
 ) -> anyhow::Result<()> {
     let folder = runs.folder(&id);
@@ -89,15 +99,30 @@ async fn produce(
         let mut out = Vec::new();
         let mut read = 0;
         if let Some(f) = file.as_mut() {
+            let mut last = 0;
             (offset, seq, read) = read_lines(f, offset, seq, CHUNK, &mut carry, |s, raw| {
                 if s > after {
                     use std::io::Write;
-                    let _ = write!(out, "id: {s}\ndata: ");
-                    out.extend_from_slice(raw);
-                    out.extend_from_slice(b"\n\n");
+                    if !batch {
+                        let _ = write!(out, "id: {s}\ndata: ");
+                        out.extend_from_slice(raw);
+                        out.extend_from_slice(b"\n\n");
+                    } else {
+                        out.extend_from_slice(if last == 0 {
+                            b"data: {\"type\":\"batch\",\"records\":["
+                        } else {
+                            b","
+                        });
+                        out.extend_from_slice(raw);
+                        last = s;
+                    }
                 }
                 true
             })?;
+            if last > 0 {
+                use std::io::Write;
+                let _ = write!(out, "]}}\nid: {last}\n\n");
+            }
         }
         if !out.is_empty() {
             if tx.send(Ok(Bytes::from(out))).await.is_err() {

@@ -180,3 +180,41 @@ fn events_in_the_announced_results_folder_are_followed_once() {
         assert_eq!(s.wait_ended(&id)["result_dir"], result);
     }
 }
+
+#[test]
+fn batch_mode_carries_the_same_records_in_fewer_events_and_resumes_the_same_way() {
+    let p = Project::new("");
+    p.config("count.py", "for i in range(1, 20001): print(f'line {i}')");
+    let s = Server::start(p.path());
+    let id = s.launch("count.py");
+    let single = s.stream_all(&id, None);
+    let batched = |after: u64| {
+        let url = format!("{}/api/runs/{id}/stream?batch=1&after={after}", s.url);
+        let mut sse = crate::helper::Sse::from_response(ureq::get(&url).call().unwrap());
+        sse.read_until_complete();
+        let mut seqs = Vec::new();
+        let mut events = 0;
+        for (event_id, v) in &sse.events {
+            if v["type"] == "batch" {
+                events += 1;
+                let recs = v["records"].as_array().unwrap();
+                assert_eq!(
+                    *event_id,
+                    recs.last().unwrap()["seq"].as_u64(),
+                    "id is the last seq of the batch"
+                );
+                seqs.extend(recs.iter().map(|r| r["seq"].as_u64().unwrap()));
+            }
+        }
+        (seqs, events)
+    };
+    let (seqs, events) = batched(0);
+    assert_eq!(seqs, single.seqs());
+    assert!(
+        events < seqs.len() / 10,
+        "{events} events for {} records",
+        seqs.len()
+    );
+    let (rest, _) = batched(12_345);
+    assert_eq!(rest, single.seqs()[12_345..].to_vec());
+}

@@ -205,7 +205,10 @@ impl Sse {
         if let Some(l) = last_event_id {
             req = req.set("Last-Event-ID", &l.to_string());
         }
-        let resp = req.call().expect("stream");
+        Self::from_response(req.call().expect("stream"))
+    }
+
+    pub fn from_response(resp: ureq::Response) -> Sse {
         assert_eq!(resp.header("content-type"), Some("text/event-stream"));
         Sse {
             reader: Box::new(BufReader::new(resp.into_reader())),
