@@ -136,12 +136,22 @@ pub async fn log(
     match q.format.as_deref() {
         None | Some("text") => {
             let path = app.runs.folder(&id).log_path();
-            let text = tokio::task::spawn_blocking(move || {
-                let mut out = Vec::new();
-                crate::logfile::write_text(&path, &mut out).map(|_| out)
-            })
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))??;
+            // Streamed in chunks as it is produced: a 1 GB log never sits
+            // in server memory, and a client that stops reading stops it.
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(2);
+            tokio::task::spawn_blocking(move || {
+                let mut out = ChunkWriter {
+                    tx,
+                    buf: Vec::new(),
+                };
+                let result =
+                    crate::logfile::write_text(&path, &mut out).and_then(|_| out.flush_chunk());
+                if let Err(e) = result {
+                    let _ = out.tx.blocking_send(Err(e));
+                }
+            });
+            let text =
+                axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
             let disposition = format!(
                 "attachment; filename=\"{}-{}.log\"",
                 sanitize(&run.config_name),
@@ -171,6 +181,38 @@ pub async fn log(
         Some(other) => Err(ApiError::BadRequest(format!(
             "unknown format {other:?}; use text or json"
         ))),
+    }
+}
+
+/// An `io::Write` that hands 64 KiB chunks to a response body.
+struct ChunkWriter {
+    tx: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn flush_chunk(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush_chunk()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
