@@ -44,12 +44,7 @@ pub struct LogWriter {
 impl LogWriter {
     /// Opens (or continues) the log, counting the records already in it.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let existing = std::fs::read(path).unwrap_or_default();
-        let seq = memchr::memchr_iter(b'\n', &existing).count() as u64;
-        let written_len = existing
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p as u64 + 1);
+        let (seq, written_len) = count_complete_lines(path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -148,5 +143,28 @@ impl LogWriter {
     pub fn sync(&mut self) -> std::io::Result<()> {
         self.flush()?;
         self.file.sync_data()
+    }
+}
+
+/// Complete lines in the file and the length they take, read in chunks.
+fn count_complete_lines(path: &Path) -> anyhow::Result<(u64, u64)> {
+    use std::io::Read;
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut lines, mut pos, mut end_of_last) = (0u64, 0u64, 0u64);
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok((lines, end_of_last));
+        }
+        for nl in memchr::memchr_iter(b'\n', &buf[..n]) {
+            lines += 1;
+            end_of_last = pos + nl as u64 + 1;
+        }
+        pos += n as u64;
     }
 }
