@@ -25,6 +25,7 @@ struct RawLaunch {
     max_concurrent: Option<usize>,
     stop_grace_secs: Option<u64>,
     env: Option<BTreeMap<String, String>>,
+    merge_stderr: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +44,7 @@ pub struct Settings {
     pub max_concurrent: usize,
     pub stop_grace_secs: u64,
     pub env: BTreeMap<String, String>,
+    pub merge_stderr: bool,
     pub configs_dir: PathBuf,
     pub results_dir: PathBuf,
     pub datasets_dir: PathBuf,
@@ -84,6 +86,7 @@ impl Settings {
             command,
             max_concurrent,
             stop_grace_secs: raw.launch.stop_grace_secs.unwrap_or(5),
+            merge_stderr: raw.launch.merge_stderr.unwrap_or(false),
             env,
             configs_dir: dir(raw.paths.configs, "configs"),
             results_dir: dir(raw.paths.results, "results"),

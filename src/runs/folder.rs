@@ -27,6 +27,9 @@ pub struct Spec {
     pub cwd: PathBuf,
     pub env: Vec<(String, String)>,
     pub stop_grace_secs: u64,
+    /// stderr into stdout's pipe: exact order, one stream.
+    #[serde(default)]
+    pub merge_stderr: bool,
 }
 
 /// Written by the supervisor once it runs; `start_time` tells a live

@@ -290,6 +290,7 @@ impl Runs {
             cwd: self.settings.project.clone(),
             env,
             stop_grace_secs: self.settings.stop_grace_secs,
+            merge_stderr: self.settings.merge_stderr,
         })?;
         let errors = std::fs::File::create(folder.supervisor_log_path())?;
         let mut cmd = Command::new(&self.exe);

@@ -76,7 +76,8 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
 struct Child {
     pid: Pid,
     stdout: OwnedFd,
-    stderr: OwnedFd,
+    /// `None` when stderr shares stdout's pipe.
+    stderr: Option<OwnedFd>,
 }
 
 fn spawn(spec: &Spec) -> anyhow::Result<Child> {
@@ -86,13 +87,29 @@ fn spawn(spec: &Spec) -> anyhow::Result<Child> {
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .process_group(0);
+    // Two pipes keep the streams apart but cannot say which of two writes
+    // made microseconds apart came first; one shared pipe keeps the exact
+    // order, with everything marked stdout.
+    let merged = if spec.merge_stderr {
+        let (reader, writer) = std::io::pipe().context("creating a pipe")?;
+        cmd.stdout(writer.try_clone()?).stderr(writer);
+        Some(reader)
+    } else {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        None
+    };
     let mut child = cmd.spawn().map_err(anyhow::Error::from)?;
+    // Our copies of the write ends must close, or the pipe never reports EOF.
+    drop(cmd);
     let pid = Pid::from_raw(child.id() as i32);
-    let stdout: OwnedFd = child.stdout.take().context("stdout pipe")?.into();
-    let stderr: OwnedFd = child.stderr.take().context("stderr pipe")?.into();
+    let (stdout, stderr): (OwnedFd, Option<OwnedFd>) = match merged {
+        Some(reader) => (reader.into(), None),
+        None => (
+            child.stdout.take().context("stdout pipe")?.into(),
+            Some(child.stderr.take().context("stderr pipe")?.into()),
+        ),
+    };
     Ok(Child {
         pid,
         stdout,
@@ -153,7 +170,7 @@ impl Supervision {
     fn run(mut self, log: &mut LogWriter, nums: &mut LineNumbers) -> anyhow::Result<ExitInfo> {
         let mut out = LineSplitter::new(Stream::Stdout);
         let mut err = LineSplitter::new(Stream::Stderr);
-        let (mut out_open, mut err_open) = (true, true);
+        let (mut out_open, mut err_open) = (true, self.child.stderr.is_some());
         let mut lines: Vec<OutputLine> = Vec::new();
         let mut events: Vec<EventLine> = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
@@ -224,8 +241,8 @@ impl Supervision {
             if out_open {
                 fds.push(PollFd::new(self.child.stdout.as_fd(), PollFlags::POLLIN));
             }
-            if err_open {
-                fds.push(PollFd::new(self.child.stderr.as_fd(), PollFlags::POLLIN));
+            if let (true, Some(fd)) = (err_open, &self.child.stderr) {
+                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
             }
             let ms = timeout.as_millis().min(1000) as u16;
             match nix::poll::poll(&mut fds, PollTimeout::from(ms.max(1))) {
@@ -264,15 +281,8 @@ impl Supervision {
                 }
                 idx += 1;
             }
-            if err_open && ready[idx] {
-                err_open = read_into(
-                    self.child.stderr.as_fd(),
-                    &mut buf,
-                    &mut err,
-                    now,
-                    nums,
-                    &mut lines,
-                );
+            if let (true, Some(fd)) = (err_open && ready[idx], &self.child.stderr) {
+                err_open = read_into(fd.as_fd(), &mut buf, &mut err, now, nums, &mut lines);
             }
             self.find_result_dir(&lines);
             log.push_lines(&mut lines);

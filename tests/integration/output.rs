@@ -145,3 +145,23 @@ fn stdout_and_stderr_lines_all_arrive_in_their_order() {
     assert_eq!(out, want_out);
     assert_eq!(err, want_err);
 }
+
+#[test]
+fn with_merge_stderr_the_exact_interleaving_is_kept() {
+    let p = Project::new("merge_stderr = true\n");
+    p.workload_config("inter.py", "interleave.py", &["--lines", "3000"]);
+    let s = Server::start(p.path());
+    let id = s.launch("inter.py");
+    let sse = s.stream_all(&id, None);
+    let want: Vec<String> = (1..=3000)
+        .map(|i| {
+            if i % 2 == 1 {
+                format!("out {i}")
+            } else {
+                format!("err {i}")
+            }
+        })
+        .collect();
+    assert_eq!(sse.final_lines("stdout"), want);
+    assert!(sse.final_lines("stderr").is_empty());
+}
