@@ -208,3 +208,53 @@ fn a_config_changed_by_another_editor_is_announced() {
     }
     panic!("no configs_changed after editing a config");
 }
+
+#[test]
+fn a_project_schema_validates_declarative_configs_and_blocks_their_launch() {
+    let p = Project::new("");
+    p.config(
+        "_schema.json",
+        r#"{"type": "object", "required": ["lr"],
+            "properties": {"lr": {"type": "number", "maximum": 1, "description": "learning rate"},
+                           "model": {"enum": ["small", "large"]}}}"#,
+    );
+    p.config("bad.toml", "lr = 5\nmodel = \"huge\"\n");
+    p.config("good.yaml", "lr: 0.1\nmodel: small\n");
+    let s = Server::start(p.path());
+    let (_, v) = s.post("/api/configs/validate", json!({"name": "bad.toml"}));
+    assert_eq!(v["ok"], false, "{v}");
+    let messages: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.starts_with("/lr")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("/model")),
+        "{messages:?}"
+    );
+    let (_, v) = s.post("/api/configs/validate", json!({"name": "good.yaml"}));
+    assert_eq!(v["ok"], true, "{v}");
+    let (code, err) = s.post("/api/launch", json!({"configName": "bad.toml"}));
+    assert_eq!(code, 400);
+    assert!(err["error"].as_str().unwrap().contains("/lr"), "{err}");
+    let (_, listed) = s.get("/api/configs");
+    assert!(
+        listed["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "_schema.json"),
+        "the schema is hidden"
+    );
+    let (code, schema) = s.get("/api/configs/_schema.json");
+    assert_eq!(code, 200, "the page can read the schema for its form");
+    assert!(schema["content"]
+        .as_str()
+        .unwrap()
+        .contains("learning rate"));
+}

@@ -1,35 +1,19 @@
-//! Config files: read with a version, saved atomically without silently
-//! overwriting a change made elsewhere, copied under a checked new name, and
-//! validated (built-in syntax checks for toml/json/yaml with line and column;
-//! the project's `[validate]` command for other kinds).
+//! Checking a config before it is saved or launched: built-in syntax checks
+//! for toml/json/yaml with line and column, the project's JSON Schema
+//! (`configs/_schema.json`) for those kinds, and the `[validate]` command of
+//! `devloop.toml` (e.g. `python -m py_compile {config}`) for the others.
 
-use std::hash::{Hash, Hasher};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{ApiError, ApiResult};
+use super::extension;
 use crate::settings::Settings;
 
-/// Extensions of files shown as configs.
-pub const CONFIG_EXTENSIONS: [&str; 5] = ["py", "toml", "yaml", "yml", "json"];
-
-/// Largest config accepted.
-pub const MAX_CONFIG: usize = 1 << 20;
 const VALIDATE_TIMEOUT: Duration = Duration::from_secs(20);
-
-#[derive(Debug, Serialize)]
-pub struct ConfigFile {
-    pub name: String,
-    pub content: String,
-    /// Changes whenever the file's content changes; a save must name the
-    /// version it started from.
-    pub version: String,
-    pub mtime_ms: u64,
-}
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Problem {
@@ -47,148 +31,6 @@ pub struct Validation {
     pub checker: String,
 }
 
-pub fn version_of(bytes: &[u8]) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    format!("{:016x}-{}", h.finish(), bytes.len())
-}
-
-fn path_for_new(settings: &Settings, name: &str) -> ApiResult<PathBuf> {
-    crate::names::check_relative(name)?;
-    let ext = extension(name);
-    if !CONFIG_EXTENSIONS.contains(&ext) {
-        return Err(ApiError::BadRequest(format!(
-            "a config name must end in one of .{}",
-            CONFIG_EXTENSIONS.join(", .")
-        )));
-    }
-    let base = settings.configs_dir.canonicalize().map_err(|_| {
-        ApiError::NotFound(format!(
-            "the configs folder {} does not exist",
-            settings.configs_dir.display()
-        ))
-    })?;
-    let path = base.join(name);
-    let parent = path
-        .parent()
-        .unwrap_or(&base)
-        .canonicalize()
-        .map_err(|_| ApiError::BadRequest(format!("the folder of {name:?} does not exist")))?;
-    if !parent.starts_with(&base) {
-        return Err(ApiError::BadRequest(
-            "name resolves outside the configs folder".into(),
-        ));
-    }
-    if path.is_symlink() {
-        return Err(ApiError::BadRequest(
-            "a config may not be a symlink to write through".into(),
-        ));
-    }
-    Ok(path)
-}
-
-pub fn extension(name: &str) -> &str {
-    name.rsplit_once('.').map(|(_, e)| e).unwrap_or("")
-}
-
-pub fn read(settings: &Settings, name: &str) -> ApiResult<ConfigFile> {
-    let path = crate::names::resolve_existing(&settings.configs_dir, name)
-        .map_err(|_| ApiError::NotFound(format!("no config {name:?}")))?;
-    let bytes = std::fs::read(&path)?;
-    if bytes.len() > MAX_CONFIG {
-        return Err(ApiError::TooLarge(format!(
-            "{name} is larger than {} KiB",
-            MAX_CONFIG >> 10
-        )));
-    }
-    let meta = std::fs::metadata(&path)?;
-    Ok(ConfigFile {
-        name: name.to_string(),
-        version: version_of(&bytes),
-        content: String::from_utf8(bytes)
-            .map_err(|_| ApiError::BadRequest(format!("{name} is not UTF-8 text")))?,
-        mtime_ms: crate::results::mtime_ms(&meta),
-    })
-}
-
-/// Saves `content` if the file is still at `base_version` (`None`: the file
-/// must not exist yet), or unconditionally with `force`. Atomic: a reader
-/// sees the old file or the new one, never half.
-pub fn save(
-    settings: &Settings,
-    name: &str,
-    content: &str,
-    base_version: Option<&str>,
-    force: bool,
-) -> ApiResult<ConfigFile> {
-    if content.len() > MAX_CONFIG {
-        return Err(ApiError::TooLarge(format!(
-            "a config may be at most {} KiB",
-            MAX_CONFIG >> 10
-        )));
-    }
-    let path = path_for_new(settings, name)?;
-    let current = std::fs::read(&path).ok();
-    if !force {
-        match (&current, base_version) {
-            (Some(bytes), Some(base)) if version_of(bytes) != base => {
-                return Err(conflict(name, bytes, "was changed since you opened it"));
-            }
-            (Some(bytes), None) => return Err(conflict(name, bytes, "already exists")),
-            (None, Some(_)) => {
-                return Err(ApiError::Conflict(format!(
-                    "{name} was deleted since you opened it"
-                )))
-            }
-            _ => {}
-        }
-    }
-    crate::runs::folder::write_atomic(&path, content.as_bytes())?;
-    read(settings, name)
-}
-
-fn conflict(name: &str, current: &[u8], what: &str) -> ApiError {
-    ApiError::Conflict(format!(
-        "{name} {what}; reload it, compare, or save again to overwrite (current version {})",
-        version_of(current)
-    ))
-}
-
-pub fn copy(settings: &Settings, from: &str, to: &str) -> ApiResult<ConfigFile> {
-    let src = read(settings, from)?;
-    if extension(from) != extension(to) {
-        return Err(ApiError::BadRequest(format!(
-            "keep the extension .{}",
-            extension(from)
-        )));
-    }
-    save(settings, to, &src.content, None, false)
-}
-
-/// The next free numbered name in the prototype's style: `03_my_experiment.py`.
-pub fn suggest_name(settings: &Settings, from: &str) -> String {
-    let ext = extension(from);
-    let stem = from.trim_end_matches(&format!(".{ext}"));
-    let stem = stem.rsplit('/').next().unwrap_or(stem);
-    let base = stem
-        .split_once('_')
-        .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-        .map(|(_, rest)| rest)
-        .unwrap_or(stem);
-    let mut max = 0;
-    if let Ok(entries) = std::fs::read_dir(&settings.configs_dir) {
-        for e in entries.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if let Some((num, _)) = n.split_once('_') {
-                if let Ok(v) = num.parse::<u32>() {
-                    max = max.max(v);
-                }
-            }
-        }
-    }
-    format!("{:02}_{base}.{ext}", max + 1)
-}
-
 /// Checks `content` as config `name` would be checked.
 pub fn validate(settings: &Settings, name: &str, content: &str) -> Validation {
     let ext = extension(name);
@@ -201,16 +43,36 @@ pub fn validate(settings: &Settings, name: &str, content: &str) -> Validation {
     if let Some(cmd) = settings.validate.get(ext) {
         return run_validator(settings, name, content, cmd);
     }
-    match ext {
-        "toml" => builtin("toml", check_toml(content)),
-        "json" => builtin("json", check_json(content)),
-        "yaml" | "yml" => builtin("yaml", check_yaml(content)),
-        _ => Validation {
-            ok: true,
-            problems: vec![],
-            output: None,
-            checker: format!("none (add [validate] {ext} = [...] to devloop.toml)"),
-        },
+    let syntax = match ext {
+        "toml" => Some(check_toml(content)),
+        "json" => Some(check_json(content)),
+        "yaml" | "yml" => Some(check_yaml(content)),
+        _ => None,
+    };
+    if let Some(problems) = syntax {
+        if !problems.is_empty() {
+            return builtin(ext, problems);
+        }
+        return match check_schema(settings, name, content) {
+            Ok(None) => builtin(ext, problems),
+            Ok(Some(schema_problems)) => {
+                builtin(&format!("{ext} + configs/_schema.json"), schema_problems)
+            }
+            Err(e) => builtin(
+                ext,
+                vec![Problem {
+                    message: e,
+                    line: None,
+                    column: None,
+                }],
+            ),
+        };
+    }
+    Validation {
+        ok: true,
+        problems: vec![],
+        output: None,
+        checker: format!("none (add [validate] {ext} = [...] to devloop.toml)"),
     }
 }
 
@@ -362,6 +224,91 @@ fn find_line_number(output: &str) -> Option<usize> {
         .next()?
         .parse()
         .ok()
+}
+
+/// Problems of a declarative config against `configs/_schema.json`, if the
+/// project has one; `Ok(None)` when it has none.
+pub fn check_schema(
+    settings: &Settings,
+    name: &str,
+    content: &str,
+) -> Result<Option<Vec<Problem>>, String> {
+    let schema_path = settings.configs_dir.join("_schema.json");
+    let Ok(schema_text) = std::fs::read(&schema_path) else {
+        return Ok(None);
+    };
+    let schema: serde_json::Value = serde_json::from_slice(&schema_text)
+        .map_err(|e| format!("configs/_schema.json is not valid JSON: {e}"))?;
+    let validator =
+        jsonschema::validator_for(&schema).map_err(|e| format!("configs/_schema.json: {e}"))?;
+    let Some(value) = declarative_value(name, content) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        validator
+            .iter_errors(&value)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                Problem {
+                    message: if path.is_empty() {
+                        e.to_string()
+                    } else {
+                        format!("{path}: {e}")
+                    },
+                    line: None,
+                    column: None,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// A toml/json/yaml config as JSON, for the schema; `None` for other kinds
+/// or text that does not parse (syntax problems are reported elsewhere).
+pub fn declarative_value(name: &str, content: &str) -> Option<serde_json::Value> {
+    match extension(name) {
+        "json" => serde_json::from_str(content).ok(),
+        "toml" => content
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| serde_json::to_value(t).ok()),
+        "yaml" | "yml" => yaml_rust2::YamlLoader::load_from_str(content)
+            .ok()
+            .map(|docs| {
+                docs.first()
+                    .map(yaml_to_json)
+                    .unwrap_or(serde_json::Value::Null)
+            }),
+        _ => None,
+    }
+}
+
+fn yaml_to_json(y: &yaml_rust2::Yaml) -> serde_json::Value {
+    use serde_json::Value;
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::Real(s) => s
+            .parse::<f64>()
+            .ok()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::String(s) => Value::from(s.clone()),
+        Yaml::Boolean(b) => Value::from(*b),
+        Yaml::Array(a) => Value::Array(a.iter().map(yaml_to_json).collect()),
+        Yaml::Hash(h) => Value::Object(
+            h.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Yaml::String(s) => s.clone(),
+                        other => yaml_to_json(other).to_string(),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
 }
 
 #[cfg(test)]
