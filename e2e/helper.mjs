@@ -185,6 +185,12 @@ export async function launchFromPage(page, name) {
   return id;
 }
 
+/** Show a section of the right pane: 'results', 'runs' or 'datasets'. @param {import('playwright-core').Page} page @param {string} which */
+export async function showSide(page, which) {
+  await page.locator(`.side-tab[data-side="${which}"]`).click();
+  await page.locator(`.side-box[data-side="${which}"]`).waitFor();
+}
+
 /** The visible run view of run `id`. */
 export function runView(page, id) {
   return page.locator(`.run-view[data-run="${id}"]`);

@@ -120,7 +120,9 @@ export const api = {
   /** @param {string} id */
   logUrl: (id) => `/api/runs/${enc(id)}/log`,
   /** @param {string} id @param {number} after */
-  streamUrl: (id, after) => `/api/runs/${enc(id)}/stream?after=${after}`,
+  // batch=1: one event per read of many records; a flood arrives as a few
+  // thousand events instead of a million, which EventSource handles far faster.
+  streamUrl: (id, after) => `/api/runs/${enc(id)}/stream?after=${after}&batch=1`,
   /** @returns {Promise<{results: ResultEntry[]}>} */
   results: () => request('/api/results'),
   /** @param {string} name @returns {Promise<ResultDetail>} */
@@ -129,8 +131,8 @@ export const api = {
   distribution: (name) => request(`/api/results/${enc(name)}/distribution`),
   /** @param {string} name @param {SampleQuery} q @param {AbortSignal} [signal] @returns {Promise<SamplePage>} */
   samples: (name, q, signal) => request(`/api/results/${enc(name)}/samples${qs(q)}`, { signal }),
-  /** @param {string} name @param {string} id @returns {Promise<SampleDetail>} */
-  sample: (name, id) => request(`/api/results/${enc(name)}/samples/${enc(id)}`),
+  /** @param {string} name @param {string} id @param {Record<string, any>} [q] the table's filters and sort, for prev/next @returns {Promise<SampleDetail>} */
+  sample: (name, id, q = {}) => request(`/api/results/${enc(name)}/samples/${enc(id)}${qs({ ...q, offset: undefined })}`),
   /** @param {string} a @param {string} b @returns {Promise<Comparison>} */
   compare: (a, b) => request(`/api/compare${qs({ a, b })}`),
   /** @param {string} id @returns {Promise<{run_id: string, name: string, content: string}>} */
@@ -255,17 +257,13 @@ export class RunStream {
     if (!msg || typeof msg !== 'object') return;
     if (this.state !== 'live') { this.attempt = 0; this._setState('live'); }
     switch (msg.type) {
-      case 'stdout':
-      case 'event': {
-        const seq = Number(msg.seq);
-        if (!(seq > this.lastSeq)) return; // already seen: never double a record
-        this.lastSeq = seq;
-        this.pending.push(msg);
-        // Many records arrive per frame during a flood: hand them over in batches.
-        if (this.pending.length >= 5000) this._flush();
-        else if (!this.flushQueued) { this.flushQueued = true; queueMicrotask(() => this._flush()); }
+      case 'batch':
+        for (const rec of Array.isArray(msg.records) ? msg.records : []) this._record(rec);
         return;
-      }
+      case 'stdout':
+      case 'event':
+        this._record(msg);
+        return;
       case 'status':
         if (msg.run) this.h.onRun(msg.run);
         return;
@@ -283,6 +281,17 @@ export class RunStream {
       default:
         return;
     }
+  }
+
+  /** @param {LogRecord} rec */
+  _record(rec) {
+    const seq = Number(rec.seq);
+    if (!(seq > this.lastSeq)) return; // already seen: never double a record
+    this.lastSeq = seq;
+    this.pending.push(rec);
+    // Many records arrive per frame during a flood: hand them over in batches.
+    if (this.pending.length >= 5000) this._flush();
+    else if (!this.flushQueued) { this.flushQueued = true; queueMicrotask(() => this._flush()); }
   }
 
   _flush() {

@@ -6,7 +6,7 @@ import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
 import { LogView } from './logview.js';
 import { SamplesModel, SamplesView, progressBar, setProgressBar } from './samples.js';
-import { el, fmtInt, runElapsed, FINAL } from './util.js';
+import { el, fmtInt, runElapsed, FINAL, resultNameFromDir } from './util.js';
 
 /** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
 const REPLAY_MAX = 20_000;
@@ -15,7 +15,8 @@ const TAIL_RECORDS = 3000;
 export class RunSession {
   /**
    * @param {string} runId
-   * @param {{ onStatus: (s: RunSession) => void, onComplete: (s: RunSession) => void }} hooks
+   * @param {{ onStatus: (s: RunSession) => void, onComplete: (s: RunSession) => void,
+   *   onOpenResult?: (dir: string) => void, onOpenConfig?: (runId: string) => void }} hooks
    */
   constructor(runId, hooks) {
     this.runId = runId;
@@ -74,12 +75,15 @@ export class RunSession {
     this.pb.bar.hidden = true;
     this.cmd = el('div', { class: 'run-cmd' });
     this.errorBox = el('div', { class: 'run-error', hidden: true });
+    this.resultBtn = el('button', { class: 'btn run-result', attrs: { type: 'button', title: 'Open the result this run wrote' }, hidden: true, on: { click: () => this.run?.result_dir && this.hooks.onOpenResult?.(this.run.result_dir) } });
+    this.configBtn = el('button', { class: 'btn run-config', text: 'Config used', attrs: { type: 'button', title: 'The config exactly as this run used it' }, on: { click: () => this.hooks.onOpenConfig?.(this.runId) } });
 
     const head = el('div', { class: 'run-head' },
       el('div', { class: 'run-head-row' },
         el('div', { class: 'run-head-title' }, this.title, this.idLabel),
         el('div', { class: 'run-head-status' }, this.badge, this.elapsed, this.conn),
         el('div', { class: 'spacer' }),
+        this.resultBtn, this.configBtn,
         this.stopBtn),
       this.confirmBox, this.cmd, this.pb.bar, this.errorBox);
 
@@ -398,6 +402,9 @@ export class RunSession {
       this.cmd.textContent = (Array.isArray(r.command) ? r.command.join(' ') : String(r.command || '')) + exit;
       this.cmd.title = this.cmd.textContent;
     }
+    const rname = r ? resultNameFromDir(r.result_dir) : '';
+    this.resultBtn.hidden = !rname;
+    if (rname) { this.resultBtn.textContent = "Result ↗"; this.resultBtn.title = `Open the result this run wrote: ${rname}`; this.resultBtn.dataset.result = rname; }
     const live = r && (r.status === 'running' || r.status === 'queued');
     this.stopBtn.hidden = !live;
     if (live && this.stopBtn.textContent !== 'Stopping…') this.stopBtn.disabled = false;

@@ -1,12 +1,12 @@
 // The side panes: configs with the Launch button (left), and runs and results
 // (right). Lists are rebuilt from data with textContent only.
 
-import { el, fmtWhen, runElapsed, FINAL } from './util.js';
+import { el, fmtWhen, fmtAgo, runElapsed, FINAL } from './util.js';
 
 export class ConfigsPane {
   /**
    * @param {HTMLElement} host
-   * @param {{ onLaunch: (name: string) => Promise<{ok: boolean, status?: string, error?: string}> }} h
+   * @param {{ onLaunch: (name: string) => Promise<{ok: boolean, status?: string, error?: string}>, onEdit: (name: string) => void }} h
    */
   constructor(host, h) {
     this.h = h;
@@ -25,6 +25,7 @@ export class ConfigsPane {
       el('div', { class: 'pane-head' }, el('h3', { text: 'Configs' }), this.count),
       this.msg, this.list,
       el('div', { class: 'launch-bar' }, this.launchBtn));
+    this.editing = '';
     this._renderButton();
   }
 
@@ -48,16 +49,26 @@ export class ConfigsPane {
     const items = this.configs.map((c) => {
       const on = c.name === this.selected;
       const item = el('div', {
-        class: 'config' + (on ? ' selected' : ''),
+        class: 'config' + (on ? ' selected' : '') + (this.editing === c.name ? ' editing' : ''),
         attrs: { role: 'option', 'aria-selected': String(on), tabindex: on ? '0' : '-1', title: c.name },
         dataset: { name: c.name },
       },
-      el('span', { class: 'config-name', text: c.name }),
-      el('span', { class: 'config-ext', text: c.ext || '' }));
-      item.addEventListener('click', () => this.select(c.name));
-      item.addEventListener('dblclick', () => { this.select(c.name); this.launch(); });
+      el('span', { class: 'config-line' },
+        el('span', { class: 'config-name', text: c.name }),
+        el('span', { class: 'config-ext', text: c.ext || '' }),
+        el('button', { class: 'config-edit', text: '✎', attrs: { type: 'button', title: `Open ${c.name} in the editor`, 'aria-label': `Edit ${c.name}`, tabindex: '-1' } })),
+      el('span', { class: 'config-sub' },
+        el('span', { class: 'config-mtime', text: c.mtime_ms ? `edited ${fmtAgo(c.mtime_ms)}` : '', attrs: { title: c.mtime_ms ? `changed ${new Date(c.mtime_ms).toLocaleString()}` : '' } }),
+        c.last_run ? el('span', { class: 'config-last st-' + c.last_run.status, dataset: { status: c.last_run.status }, attrs: { title: `last run ${c.last_run.run_id}: ${c.last_run.status}${c.last_run.exit_code != null ? ` (exit ${c.last_run.exit_code})` : ''}` } },
+          el('span', { class: 'dot st-' + c.last_run.status }), ` ${c.last_run.status === 'running' || c.last_run.status === 'queued' ? c.last_run.status : `ran ${fmtAgo(c.last_run.ended_at || c.last_run.created_at)}`}`) : el('span', { class: 'config-last never', text: 'never run' })));
+      item.addEventListener('click', (e) => {
+        if (/** @type {HTMLElement} */ (e.target).closest('.config-edit')) { this.select(c.name); this.h.onEdit(c.name); return; }
+        this.select(c.name);
+      });
+      item.addEventListener('dblclick', (e) => { if (!/** @type {HTMLElement} */ (e.target).closest('.config-edit')) this.h.onEdit(c.name); });
       item.addEventListener('keydown', (e) => {
         if (e.key === 'Enter') { e.preventDefault(); this.launch(); }
+        else if (e.key === 'e') { e.preventDefault(); this.h.onEdit(c.name); }
         else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
           e.preventDefault();
           const i = this.configs.findIndex((x) => x.name === this.selected) + (e.key === 'ArrowDown' ? 1 : -1);
@@ -133,10 +144,7 @@ export class RunsPane {
     this.list = el('div', { class: 'run-list', attrs: { 'aria-label': 'Runs' } });
     this.count = el('span', { class: 'pane-count' });
     this.more = el('button', { class: 'btn btn-link', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += 500; this.render(); } } });
-    this.resultsHead = el('div', { class: 'pane-head' }, el('h3', { text: 'Results' }));
-    this.resultsList = el('div', { class: 'result-list' });
-    this.results = el('div', { class: 'results-section', hidden: true }, this.resultsHead, this.resultsList);
-    host.append(el('div', { class: 'pane-head' }, el('h3', { text: 'Runs' }), this.count), this.list, this.more, this.results);
+    host.append(el('div', { class: 'pane-head' }, el('h3', { text: 'Runs' }), this.count), this.list, this.more);
     /** @type {Map<string, HTMLElement>} */
     this.items = new Map();
   }
@@ -210,20 +218,5 @@ export class RunsPane {
       const e = item.querySelector('.run-item-elapsed');
       if (e) e.textContent = runElapsed(r);
     }
-  }
-
-  /** Results (a later issue defines them): show whatever list /api/results gives. @param {any} data */
-  setResults(data) {
-    const list = data && (Array.isArray(data) ? data : Array.isArray(data.results) ? data.results : null);
-    this.results.hidden = !list;
-    if (!list) return;
-    const items = list.slice(0, 300).map((r) => {
-      const name = typeof r === 'string' ? r : String(r.name ?? r.id ?? r.path ?? '?');
-      const sub = typeof r === 'object' && r ? [r.error ? 'error: ' + r.error : '', r.total_samples != null ? `${r.total_samples} samples` : '', r.mean_reward != null ? `mean ${Number(r.mean_reward).toFixed(2)}` : ''].filter(Boolean).join(' · ') : '';
-      return el('div', { class: 'result-item' + (r && r.error ? ' bad' : ''), attrs: { title: name } },
-        el('span', { class: 'result-name', text: name }), sub ? el('span', { class: 'result-sub', text: sub }) : null);
-    });
-    this.resultsList.replaceChildren(...items);
-    if (!list.length) this.resultsList.append(el('div', { class: 'pane-msg', text: 'No results yet.' }));
   }
 }

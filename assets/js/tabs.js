@@ -3,6 +3,8 @@
 
 import { el, statusMark } from './util.js';
 
+const KIND_GLYPH = { result: '▤', compare: '⇄', config: '✎', dataset: '▦' };
+
 export class TabBar {
   /**
    * @param {HTMLElement} host
@@ -25,14 +27,14 @@ export class TabBar {
     });
   }
 
-  /** @param {string} id */
-  add(id) {
+  /** @param {string} id a run id, or a page key ("result:NAME", …) @param {string} [kind] */
+  add(id, kind = 'run') {
     if (this.tabs.has(id)) return;
-    const dot = el('span', { class: 'dot' });
+    const dot = el('span', { class: kind === 'run' ? 'dot' : 'tab-kind kind-' + kind, text: KIND_GLYPH[kind] || '' });
     const label = el('span', { class: 'tab-label' });
     const mark = el('span', { class: 'tab-mark' });
     const close = el('button', { class: 'tab-close', text: '×', attrs: { type: 'button', title: 'Close tab', 'aria-label': 'Close tab', tabindex: '-1' } });
-    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: { run: id } }, dot, label, mark, close);
+    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: kind === 'run' ? { run: id, key: id, kind } : { key: id, kind } }, dot, label, mark, close);
     tab.addEventListener('click', (e) => {
       if (/** @type {HTMLElement} */ (e.target).closest('.tab-close')) { e.stopPropagation(); this.h.onClose(id); return; }
       this.h.onSelect(id);
@@ -61,12 +63,20 @@ export class TabBar {
 
   /**
    * @param {string} id
-   * @param {{ name: string, status: string, unseen: string, reconnecting: boolean }} s
+   * @param {{ name: string, status: string, unseen: string, reconnecting: boolean, dirty?: boolean, kind?: string }} s
    */
   update(id, s) {
     const t = this.tabs.get(id);
     if (!t) return;
     t.label.textContent = s.name;
+    t.tab.classList.toggle('dirty', !!s.dirty);
+    if (s.kind && s.kind !== 'run') {
+      t.tab.title = `${s.kind} · ${id.slice(id.indexOf(':') + 1).replace('\n', ' ⇄ ')}${s.dirty ? ' · unsaved changes' : ''}`;
+      t.tab.dataset.status = s.status;
+      t.mark.textContent = s.dirty ? '●' : '';
+      t.mark.className = 'tab-mark' + (s.dirty ? ' dirty' : '');
+      return;
+    }
     t.tab.title = `${s.name} · ${id} · ${s.status}${s.reconnecting ? ' · reconnecting' : ''}`;
     t.dot.className = 'dot st-' + s.status + (s.reconnecting ? ' reconnecting' : '');
     t.mark.textContent = s.unseen || '';

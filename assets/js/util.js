@@ -153,3 +153,8 @@ export function resultNameFromDir(dir) {
   if (!dir) return '';
   return String(dir).replace(/[\\/]+$/, '').split(/[\\/]/).pop() || '';
 }
+
+/** Replace a node's children, skipping null/undefined/false (DOM replaceChildren would print them). @param {Element} node @param {...(Node|string|null|undefined|false)} kids */
+export function kids(node, ...kids) {
+  node.replaceChildren(...kids.filter((k) => k !== null && k !== undefined && k !== false));
+}

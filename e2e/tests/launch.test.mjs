@@ -2,7 +2,7 @@
 // bar as one line, groups folded, level tints, samples view, status, runs list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, openPage, launchFromPage, runView } from '../helper.mjs';
+import { Server, launchBrowser, openPage, launchFromPage, runView, showSide } from '../helper.mjs';
 
 let server, browser;
 before(async () => { server = await Server.demo(); browser = await launchBrowser(); });
@@ -68,6 +68,7 @@ test('launch quick.py: output streams, colours, one-line progress bar, groups, s
   assert.match(await view.locator('.pbar-head .pbar-label').textContent(), /^6\/6 · /);
 
   // The runs list shows the run with its status.
+  await showSide(page, 'runs');
   await page.locator(`.run-item[data-run="${id}"][data-status="succeeded"]`).waitFor();
   assert.deepEqual(errors, []);
   await context.close();

@@ -2,7 +2,7 @@
 // bottom: the DOM stays small (virtualised) and every place shows its lines.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, openPage, launchFromPage, runView } from '../helper.mjs';
+import { Server, launchBrowser, openPage, launchFromPage, runView, showSide } from '../helper.mjs';
 
 const N = 1_000_000;
 const MAX_NODES = 3000;
@@ -70,6 +70,7 @@ test('1,000,000 lines: live, then scrolled top to bottom with a bounded DOM', as
   // a million records) and still reaches line 1.
   const { page: p2, context: c2, errors: e2 } = await openPage(browser, server.url);
   const t2 = Date.now();
+  await showSide(p2, 'runs');
   await p2.locator(`.run-item[data-run="${id}"]`).click();
   const v2 = runView(p2, id);
   await v2.locator('.log-row', { hasText: 'exited with code 0' }).waitFor({ timeout: 30_000 });

@@ -2,7 +2,7 @@
 // reopened from the runs list with its full log; a line link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, openPage, launchFromPage, runView, collectAllLines } from '../helper.mjs';
+import { Server, launchBrowser, openPage, launchFromPage, runView, collectAllLines, showSide } from '../helper.mjs';
 
 let server, browser;
 before(async () => { server = await Server.demo(); browser = await launchBrowser(); });
@@ -29,6 +29,7 @@ test('Stop (with confirmation) ends a run that ignores SIGTERM', async () => {
   assert.equal(await view.locator('button.stop').isVisible(), false, 'no Stop button on a stopped run');
   const run = await server.api(`/api/runs/${id}`);
   assert.equal(run.status, 'stopped');
+  await showSide(page, 'runs');
   await page.locator(`.run-item[data-run="${id}"][data-status="stopped"]`).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
@@ -80,6 +81,7 @@ test('a finished run reopens from the runs list with its full log; line links op
   const id = await server.launch('quick.py');
   await server.waitFinished(id);
   const { page, context, errors } = await openPage(browser, server.url);
+  await showSide(page, 'runs');
   await page.locator(`.run-item[data-run="${id}"]`).click();
   const view = runView(page, id);
   await view.locator('.badge[data-status="succeeded"]').waitFor();

@@ -245,6 +245,23 @@ impl Results {
                 json!({ "total": ids.len(), "all": ids.len(), "offset": offset, "samples": page }),
             );
         }
+        let (rows, hits) = self.select(name, &dir, q, needle.as_deref())?;
+        let hits: Vec<&SampleRow> = hits.into_iter().map(|i| &rows[i]).collect();
+        let total = hits.len();
+        let offset = q.offset.unwrap_or(0).min(total);
+        let page: Vec<&SampleRow> = hits.into_iter().skip(offset).take(limit).collect();
+        Ok(json!({ "total": total, "all": rows.len(), "offset": offset, "samples": page }))
+    }
+
+    /// The rows of result `name` that pass the query's filters, in its
+    /// order, as positions in the full table.
+    fn select(
+        &self,
+        name: &str,
+        dir: &Path,
+        q: &SampleQuery,
+        needle: Option<&str>,
+    ) -> ApiResult<(Arc<Vec<SampleRow>>, Vec<usize>)> {
         let rows = self.table(name)?;
         let mut hits: Vec<&SampleRow> = rows
             .iter()
@@ -266,8 +283,8 @@ impl Results {
                     .is_none_or(|want| (r.error.is_some() || r.malformed.is_some()) == want)
             })
             .collect();
-        if let Some(n) = &needle {
-            hits.retain(|r| samples::contains_text(&dir, &r.id, n.as_bytes()));
+        if let Some(n) = needle {
+            hits.retain(|r| samples::contains_text(dir, &r.id, n.as_bytes()));
         }
         let sort = q.sort.as_deref().unwrap_or("index");
         let (desc, key) = match sort.strip_prefix('-') {
@@ -286,10 +303,8 @@ impl Results {
         if desc {
             hits.reverse();
         }
-        let total = hits.len();
-        let offset = q.offset.unwrap_or(0).min(total);
-        let page: Vec<&SampleRow> = hits.into_iter().skip(offset).take(limit).collect();
-        Ok(json!({ "total": total, "all": rows.len(), "offset": offset, "samples": page }))
+        let positions = hits.iter().map(|r| r.index).collect();
+        Ok((rows, positions))
     }
 
     /// Reward histogram (10 bins over the observed range) and status counts.
@@ -334,20 +349,27 @@ impl Results {
         }))
     }
 
-    /// One sample, whole, with its messages ready to show.
-    pub fn sample(&self, name: &str, id: &str) -> ApiResult<Value> {
+    /// One sample, whole, with its messages ready to show. `prev`/`next`
+    /// follow the same filters and order as the table the user is looking at.
+    pub fn sample(&self, name: &str, id: &str, q: &SampleQuery) -> ApiResult<Value> {
         let dir = self.folder(name)?;
         crate::names::check_relative(id)?;
-        let rows = self.table(name)?;
+        let needle = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase());
+        let (rows, mut order) = self.select(name, &dir, q, needle.as_deref())?;
         let pos = rows
             .iter()
             .position(|r| r.id == id)
             .ok_or_else(|| ApiError::NotFound(format!("no sample {id:?} in {name:?}")))?;
+        if !order.contains(&pos) {
+            // Not in the filtered list (any more): step through everything.
+            order = (0..rows.len()).collect();
+        }
+        let at = order.iter().position(|&p| p == pos).unwrap_or(0);
         let neighbours = json!({
-            "prev": pos.checked_sub(1).map(|p| rows[p].id.clone()),
-            "next": rows.get(pos + 1).map(|r| r.id.clone()),
-            "position": pos,
-            "count": rows.len(),
+            "prev": at.checked_sub(1).map(|i| rows[order[i]].id.clone()),
+            "next": order.get(at + 1).map(|&i| rows[i].id.clone()),
+            "position": at,
+            "count": order.len(),
         });
         match samples::load_sample(&dir, id) {
             Ok(mut sample) => {

@@ -50,15 +50,18 @@ pub fn highlight_css() -> String {
     )
 }
 
-/// Puts `prefix` before every rule of a theme's stylesheet.
+/// Puts `prefix` before every selector of every rule of a theme's stylesheet.
 fn scope(css: &str, prefix: &str) -> String {
     css.lines()
-        .map(|l| {
-            if l.starts_with('.') {
-                format!("{prefix} {l}")
-            } else {
-                l.to_string()
+        .map(|l| match l.strip_suffix('{') {
+            Some(selectors) if !l.starts_with(' ') && !l.starts_with('/') => {
+                let scoped: Vec<String> = selectors
+                    .split(',')
+                    .map(|sel| format!("{prefix} {}", sel.trim()))
+                    .collect();
+                format!("{} {{", scoped.join(", "))
             }
+            _ => l.to_string(),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -232,6 +235,17 @@ fn content_block(b: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dark_rules_apply_only_under_the_dark_theme() {
+        let css = highlight_css();
+        let dark_start = css.find(":root[data-theme=\"dark\"]").unwrap();
+        for line in css[dark_start..].lines().filter(|l| l.ends_with('{') && !l.starts_with('@')) {
+            for sel in line.trim_end_matches('{').split(',') {
+                assert!(sel.trim().starts_with(":root"), "unscoped dark selector {sel:?} in {line:?}");
+            }
+        }
+    }
 
     #[test]
     fn markdown_is_rendered_and_scripts_are_removed() {

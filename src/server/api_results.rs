@@ -23,19 +23,43 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.into()))?
 }
 
-/// Result folder name → id of the newest run that wrote it.
-fn run_links(app: &AppState) -> HashMap<String, String> {
+/// A result without a report whose events have not changed for this long,
+/// and no live run writing it, is shown as `incomplete`.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Result folder name → (id, status) of the newest run that wrote it.
+fn run_links(app: &AppState) -> HashMap<String, (String, String)> {
     let mut links = HashMap::new();
     if let Ok(runs) = app.runs.list(10_000) {
         for run in runs.into_iter().rev() {
             if let Some(dir) = run.result_dir {
                 if let Some(name) = std::path::Path::new(&dir).file_name() {
-                    links.insert(name.to_string_lossy().into_owned(), run.run_id);
+                    links.insert(name.to_string_lossy().into_owned(), (run.run_id, run.status));
                 }
             }
         }
     }
     links
+}
+
+/// `running` only while something can still finish it: its run is active,
+/// or (no known run) its events file changed recently.
+fn live_status(app: &AppState, summary: &mut crate::results::ResultSummary, run: Option<&(String, String)>) {
+    if summary.status != "running" {
+        return;
+    }
+    let alive = match run {
+        Some((_, status)) => status == "queued" || status == "running",
+        None => std::fs::metadata(app.results.dir.join(&summary.name).join("events.jsonl"))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age < STALE_AFTER),
+    };
+    if !alive {
+        summary.status = "incomplete".into();
+        summary.error = Some("no report.json, and nothing is writing it any more".into());
+    }
 }
 
 pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
@@ -44,10 +68,11 @@ pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
     let links = run_links(&app);
     let items: Vec<Value> = list
         .into_iter()
-        .map(|s| {
-            let run_id = links.get(&s.name).cloned();
+        .map(|mut s| {
+            let link = links.get(&s.name);
+            live_status(&app, &mut s, link);
             let mut v = serde_json::to_value(s).unwrap_or_default();
-            v["run_id"] = json!(run_id);
+            v["run_id"] = json!(link.map(|(id, _)| id));
             v
         })
         .collect();
@@ -57,11 +82,10 @@ pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
 pub async fn get(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
     let results = app.results.clone();
     let n = name.clone();
-    let (summary, report) = blocking(move || results.summary(&n)).await?;
-    let run_id = run_links(&app).remove(&name);
-    Ok(Json(
-        json!({ "summary": summary, "report": report, "run_id": run_id }),
-    ))
+    let (mut summary, report) = blocking(move || results.summary(&n)).await?;
+    let link = run_links(&app).remove(&name);
+    live_status(&app, &mut summary, link.as_ref());
+    Ok(Json(json!({ "summary": summary, "report": report, "run_id": link.map(|(id, _)| id) })))
 }
 
 /// Reads every sample's row once (then cached): asked for separately so the
@@ -86,9 +110,10 @@ pub async fn samples(
 pub async fn sample(
     State(app): State<AppState>,
     Path((name, id)): Path<(String, String)>,
+    Query(q): Query<SampleQuery>,
 ) -> ApiResult<Json<Value>> {
     let results = app.results.clone();
-    Ok(Json(blocking(move || results.sample(&name, &id)).await?))
+    Ok(Json(blocking(move || results.sample(&name, &id, &q)).await?))
 }
 
 #[derive(Deserialize)]

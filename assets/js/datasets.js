@@ -1,0 +1,74 @@
+// A dataset's preview: its field names and rows as a table, paged by the
+// server (offset/limit; JSONL is never loaded whole). Also the field names of
+// datasets for the config editor's "placeholders" panel.
+
+import { api } from './api.js';
+import { el, kids, fmtInt, pretty } from './util.js';
+
+const PAGE = 50;
+
+/** @type {Map<string, Promise<string[]>>} */
+const fieldCache = new Map();
+
+/** The field names of a dataset (first page), cached. @param {string} name */
+export function datasetFields(name) {
+  if (!fieldCache.has(name)) fieldCache.set(name, api.dataset(name, 0, 20).then((p) => p.fields || [], () => []));
+  return /** @type {Promise<string[]>} */ (fieldCache.get(name));
+}
+
+export class DatasetView {
+  /** @param {string} name @param {{ onHash: () => void }} h */
+  constructor(name, h) {
+    this.name = name;
+    this.key = 'dataset:' + name;
+    this.kind = 'dataset';
+    this.h = h;
+    this.offset = 0;
+    this.head = el('div', { class: 'rv-head' }, el('div', { class: 'rv-head-row' }, el('div', { class: 'rv-head-title' }, el('h2', { class: 'rv-title', text: name }), el('span', { class: 'rv-name', text: 'dataset' }))));
+    this.info = el('div', { class: 'rv-meta' });
+    this.table = el('table', { class: 'samples-table ds-table' });
+    this.pager = el('div', { class: 'pager' });
+    this.root = el('section', { class: 'dataset-view', hidden: true, dataset: { dataset: name } },
+      el('div', { class: 'rv-list' }, this.head, this.info, el('div', { class: 'ds-scroll' }, this.table), this.pager));
+  }
+
+  title() { return this.name; }
+  status() { return 'complete'; }
+  hash() { return `#dataset=${encodeURIComponent(this.name)}`; }
+
+  async open() { await this.load(); }
+
+  async load() {
+    try {
+      const p = await api.dataset(this.name, this.offset, PAGE);
+      fieldCache.set(this.name, Promise.resolve(p.fields || []));
+      kids(this.info, el('span', { class: 'rv-meta-item' }, el('span', { class: 'dim', text: 'rows ' }), el('span', { class: 'mono', text: fmtInt(p.total) })),
+        el('span', { class: 'rv-meta-item' }, el('span', { class: 'dim', text: 'fields ' }), el('span', { class: 'mono ds-fields', text: (p.fields || []).join(', ') })));
+      const fields = p.fields || [];
+      kids(this.table, 
+        el('thead', {}, el('tr', {}, el('th', { class: 'num', text: '#' }), ...fields.map((f) => el('th', { text: f })))),
+        el('tbody', {}, ...p.rows.map((row, i) => el('tr', {},
+          el('td', { class: 'num dim', text: String(p.offset + i) }),
+          ...fields.map((f) => {
+            const v = row && typeof row === 'object' ? row[f] : undefined;
+            const t = v === undefined ? '' : typeof v === 'string' ? v : pretty(v);
+            return el('td', { class: 'ds-cell', text: t.length > 400 ? t.slice(0, 400) + '…' : t, attrs: { title: t.length > 80 ? t.slice(0, 2000) : '' } });
+          })))));
+      const to = p.offset + p.rows.length;
+      this.pager.hidden = p.total <= PAGE;
+      kids(this.pager, 
+        el('button', { class: 'btn pager-prev', text: '‹ Prev', attrs: { type: 'button' }, disabled: p.offset <= 0, on: { click: () => { this.offset = Math.max(0, this.offset - PAGE); this.load(); } } }),
+        el('span', { class: 'pager-label', text: `${fmtInt(p.total ? p.offset + 1 : 0)}–${fmtInt(to)} of ${fmtInt(p.total)}` }),
+        el('button', { class: 'btn pager-next', text: 'Next ›', attrs: { type: 'button' }, disabled: to >= p.total, on: { click: () => { this.offset += PAGE; this.load(); } } }));
+    } catch (e) {
+      kids(this.info, el('div', { class: 'rv-error', text: `Could not read dataset: ${e.message}` }));
+    }
+  }
+
+  /** @param {boolean} on */
+  setActive(on) { this.root.hidden = !on; }
+  dispose() { this.root.remove(); }
+  closePanels() { return false; }
+  focusSearch() {}
+  handleKey() { return false; }
+}

@@ -1,0 +1,183 @@
+// The right pane: sub-tabs "Results", "Runs" and "Datasets". The results list
+// is grouped by day, then by config (eval_name), newest first, and is rebuilt
+// from /api/results whenever the server says `results_changed` (no polling).
+// Text from the server only reaches the DOM through textContent.
+
+import { el, kids, FINAL, fmtNum, fmtInt, resultTime, dayLabel, fmtBytes, fmtAgo } from './util.js';
+
+const SHOW_STEP = 300;
+
+/** The sub-tab bar and its three sections. */
+export class SidePane {
+  /** @param {HTMLElement} host */
+  constructor(host) {
+    this.host = host;
+    /** @type {Record<string, {button: HTMLElement, box: HTMLElement, count: HTMLElement}>} */
+    this.parts = {};
+    const bar = el('div', { class: 'side-tabs', attrs: { role: 'tablist', 'aria-label': 'Right pane' } });
+    host.append(bar);
+    for (const [key, label] of [['results', 'Results'], ['runs', 'Runs'], ['datasets', 'Datasets']]) {
+      const count = el('span', { class: 'count' });
+      const button = el('button', { class: 'side-tab', attrs: { type: 'button', role: 'tab' }, dataset: { side: key }, on: { click: () => this.show(key) } }, label, count);
+      const box = el('div', { class: 'side-box', dataset: { side: key }, hidden: true });
+      bar.append(button);
+      host.append(box);
+      this.parts[key] = { button, box, count };
+    }
+    const saved = localStorage.getItem('devloop.side');
+    this.show(saved && this.parts[saved] ? saved : 'results');
+  }
+
+  /** @param {string} key */
+  show(key) {
+    this.current = key;
+    for (const [k, p] of Object.entries(this.parts)) {
+      p.box.hidden = k !== key;
+      p.button.classList.toggle('active', k === key);
+      p.button.setAttribute('aria-selected', String(k === key));
+    }
+    localStorage.setItem('devloop.side', key);
+  }
+
+  /** @param {string} key @param {string} text */
+  setCount(key, text) { this.parts[key].count.textContent = text ? ' ' + text : ''; }
+}
+
+/** The list of results. */
+export class ResultsList {
+  /**
+   * @param {HTMLElement} host
+   * @param {{ onOpen: (name: string) => void, onOpenRun: (id: string) => void, onCount: (text: string) => void,
+   *   runStatus: (id: string) => string|undefined }} h
+   */
+  constructor(host, h) {
+    this.h = h;
+    /** @type {import('./api.js').ResultEntry[]} */
+    this.results = [];
+    this.activeName = '';
+    /** @type {Set<string>} */
+    this.open = new Set();
+    this.limit = SHOW_STEP;
+    this.filter = el('input', { class: 'side-filter', attrs: { type: 'search', placeholder: 'Filter results', 'aria-label': 'Filter results', spellcheck: 'false' } });
+    this.filter.addEventListener('input', () => this.render());
+    this.list = el('div', { class: 'result-list', attrs: { 'aria-label': 'Results' } });
+    this.more = el('button', { class: 'btn btn-link', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += SHOW_STEP; this.render(); } } });
+    this.msg = el('div', { class: 'pane-msg', hidden: true });
+    host.append(el('div', { class: 'side-tools' }, this.filter), this.msg, this.list, this.more);
+    this.loaded = false;
+  }
+
+  /** @param {import('./api.js').ResultEntry[]} list */
+  setResults(list) {
+    // Newest first by the result's own time (report timestamp, else folder mtime); ties keep the server's order.
+    this.results = list.map((r, i) => [r, i]).sort((x, y) => (resultTime(y[0]) - resultTime(x[0])) || (x[1] - y[1])).map(([r]) => r);
+    this.loaded = true;
+    this.msg.hidden = true;
+    this.h.onCount(String(list.length));
+    this.render();
+  }
+
+  /** @param {string} message */
+  setError(message) { this.msg.hidden = false; this.msg.textContent = message; }
+
+  render() {
+    const q = this.filter.value.trim().toLowerCase();
+    const all = q ? this.results.filter((r) => `${r.name} ${r.eval_name} ${r.status} ${r.dataset_path || ''}`.toLowerCase().includes(q)) : this.results;
+    const shown = all.slice(0, this.limit);
+    /** @type {Map<string, Map<string, import('./api.js').ResultEntry[]>>} day → eval_name → results */
+    const days = new Map();
+    for (const r of shown) {
+      const day = dayLabel(resultTime(r));
+      if (!days.has(day)) days.set(day, new Map());
+      const groups = days.get(day);
+      const g = groupName(r);
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(r);
+    }
+    const out = [];
+    for (const [day, groups] of days) {
+      out.push(el('div', { class: 'day-head', text: day }));
+      for (const [g, items] of groups) {
+        out.push(el('div', { class: 'group-head', attrs: { title: g } }, el('span', { class: 'group-name', text: g }), el('span', { class: 'group-count', text: items.length > 1 ? `×${items.length}` : '' })));
+        for (const r of items) out.push(this._item(r));
+      }
+    }
+    kids(this.list, ...out);
+    if (this.loaded && !all.length) this.list.append(el('div', { class: 'pane-msg', text: q ? 'No result matches.' : 'No results yet. A run that writes to results/ shows up here by itself.' }));
+    this.more.hidden = all.length <= this.limit;
+  }
+
+  /** @param {import('./api.js').ResultEntry} r */
+  _item(r) {
+    // A folder without its report whose run has ended will never finish: say so instead of "running".
+    // The server says "incomplete" itself; the run's own status may know sooner.
+    const runSt = r.run_id ? this.h.runStatus(r.run_id) : undefined;
+    const dead = r.status === 'incomplete' || (r.status === 'running' && !!runSt && FINAL.has(runSt));
+    const status = dead ? 'incomplete' : r.status;
+    const bad = r.status === 'malformed' || !!r.error;
+    const cls = 'result-item' + (bad ? ' bad' : '') + (this.open.has(r.name) ? ' open' : '') + (this.activeName === r.name ? ' active' : '');
+    const t = resultTime(r);
+    const time = new Date(t);
+    const hm = `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}`;
+    const m = r.summary_metrics || {};
+    const mean = m.mean_reward;
+    const statusText = status === 'complete' ? '' : status;
+    const line1 = el('span', { class: 'result-line' },
+      el('span', { class: 'dot rs-' + status }),
+      el('span', { class: 'result-time', text: hm }),
+      statusText ? el('span', { class: 'result-status rs-' + status, text: statusText, attrs: { title: dead ? `no report.json, and its run ${r.run_id || ''} is ${runSt || 'gone'}` : '' } }) : null,
+      el('span', { class: 'result-n', text: r.total_samples != null ? `${fmtInt(r.total_samples)} samples` : '' }),
+      mean != null ? el('span', { class: 'result-mean', text: fmtNum(mean), attrs: { title: 'mean reward' } }) : null);
+    const others = Object.entries(m).filter(([k]) => k !== 'mean_reward').map(([k, v]) => `${k.replace(/_reward$/, '')} ${fmtNum(v)}`);
+    const item = el('div', {
+      class: cls,
+      attrs: { role: 'button', tabindex: '0', title: `${r.name}${r.dataset_path ? ' · ' + r.dataset_path : ''} · ${fmtAgo(t)}` },
+      dataset: { name: r.name, status },
+    }, line1,
+    others.length ? el('span', { class: 'result-metrics', text: others.join(' · ') }) : null,
+    bad ? el('span', { class: 'result-error', text: r.error || 'malformed result' }) : null);
+    if ((r.status === 'running' || r.status === 'incomplete') && r.run_id) {
+      const live = el('button', { class: 'btn btn-link result-live', text: dead ? 'run ↗' : '● live run', attrs: { type: 'button', title: `Open run ${r.run_id}` }, dataset: { run: r.run_id } });
+      live.addEventListener('click', (e) => { e.stopPropagation(); this.h.onOpenRun(/** @type {string} */ (r.run_id)); });
+      line1.append(live);
+    }
+    item.addEventListener('click', () => this.h.onOpen(r.name));
+    item.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onOpen(r.name); } });
+    return item;
+  }
+}
+
+/** The config a result belongs to: its eval_name; a result still without a report is named
+ * after its folder, so drop the folder's time stamp ("calc_full_20261125_231716_848593"). @param {import('./api.js').ResultEntry} r */
+function groupName(r) {
+  const g = r.eval_name || r.name;
+  return g === r.name ? g.replace(/_\d{8}_\d{6}(?:_\d+)?$/, '') : g;
+}
+
+/** The list of datasets. */
+export class DatasetsList {
+  /** @param {HTMLElement} host @param {{ onOpen: (name: string) => void, onCount: (text: string) => void }} h */
+  constructor(host, h) {
+    this.h = h;
+    /** @type {import('./api.js').DatasetEntry[]} */
+    this.datasets = [];
+    this.list = el('div', { class: 'dataset-list', attrs: { 'aria-label': 'Datasets' } });
+    host.append(this.list);
+  }
+
+  /** @param {import('./api.js').DatasetEntry[]} list */
+  setDatasets(list) {
+    this.datasets = list;
+    this.h.onCount(String(list.length));
+    kids(this.list, ...list.map((d) => {
+      const item = el('div', { class: 'dataset-item' + (d.error ? ' bad' : ''), attrs: { role: 'button', tabindex: '0', title: d.name }, dataset: { name: d.name } },
+        el('span', { class: 'dataset-name', text: d.name }),
+        el('span', { class: 'dataset-sub', text: [d.rows != null ? `${fmtInt(d.rows)} rows` : '', fmtBytes(d.size), fmtAgo(d.mtime_ms)].filter(Boolean).join(' · ') }),
+        d.error ? el('span', { class: 'result-error', text: d.error }) : null);
+      item.addEventListener('click', () => this.h.onOpen(d.name));
+      item.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.h.onOpen(d.name); });
+      return item;
+    }));
+    if (!list.length) this.list.append(el('div', { class: 'pane-msg', text: 'No datasets in datasets/.' }));
+  }
+}

@@ -1,0 +1,254 @@
+// Results: the sidebar list (live, malformed ones too), result ↔ run links, the
+// sample table (sort, filter, search, paging by the server), a conversation with
+// every kind of block, and the comparison of two results.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Server, launchBrowser, openPage, launchFromPage, runView } from '../helper.mjs';
+import { writeResult, showcaseMessages, openaiMessages, manySamples } from '../fixtures.mjs';
+
+let server, browser;
+before(async () => {
+  server = await Server.demo();
+  browser = await launchBrowser();
+  const report = (eval_name, n, extra = {}) => ({ eval_name, dataset_path: 'datasets/arith.jsonl', total_samples: n, summary_metrics: { mean_reward: 0.5, pass_rate: 0.5 }, config: { model: 'demo-1' }, timestamp: '2026-01-02T10:00:00.000000', ...extra });
+  writeResult(server.dir, 'many_result', { report: report('many', 250), samples: manySamples(250) });
+  writeResult(server.dir, 'showcase_result', {
+    report: report('showcase', 2),
+    samples: [
+      { id: 'conv_openai', messages: openaiMessages(), reward: 0, status: 'failed', error: 'ProviderError: timeout', input: { question: 'weather?' } },
+      { id: 'conv_rollouts', messages: showcaseMessages(), reward: 1, input: { question: 'plot and multiply' }, ground_truth: '408' },
+    ],
+  });
+  const five = (rewards) => rewards.map((r, i) => ({ id: `p${i}`, reward: r, messages: [{ role: 'user', content: `pair question ${i}` }, { role: 'assistant', content: `PAIR-ANSWER-${i}-${r}` }] }));
+  writeResult(server.dir, 'cmp_a', { report: report('cmp_alpha', 5, { summary_metrics: { mean_reward: 0.4 }, timestamp: '2026-01-01T09:00:00' }), samples: five([1, 0, 1, 0, 0]) });
+  writeResult(server.dir, 'cmp_b', { report: report('cmp_beta', 5, { summary_metrics: { mean_reward: 0.6 }, timestamp: '2026-01-01T09:30:00' }), samples: five([1, 1, 1, 0, 1]) });
+});
+after(async () => { await browser?.close(); await server?.close(); });
+
+test('results sidebar: a new run\'s result and a malformed one appear without reload; result and run link both ways', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await page.locator('.result-item[data-name="many_result"]').waitFor();
+
+  // A malformed result made while the page is open: listed with what is wrong, the rest still listed.
+  const bad = path.join(server.dir, 'results', 'zz_broken');
+  mkdirSync(bad, { recursive: true });
+  writeFileSync(path.join(bad, 'report.json'), '{"eval_name": "broken", ');
+  const badItem = page.locator('.result-item[data-name="zz_broken"]');
+  await badItem.waitFor({ timeout: 20_000 });
+  assert.match(await badItem.locator('.result-error').textContent(), /report\.json|JSON/i);
+  assert.equal(await badItem.getAttribute('data-status'), 'malformed');
+  assert.ok(await page.locator('.result-item[data-name="showcase_result"]').isVisible(), 'the other results stay listed');
+
+  // Launch quick.py: its result shows up by itself, grouped under its config, with samples and mean reward.
+  const id = await launchFromPage(page, 'quick.py');
+  await runView(page, id).locator('.badge[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+  const run = await server.api(`/api/runs/${id}`);
+  const name = run.result_dir.split('/').pop();
+  const item = page.locator(`.result-item[data-name="${name}"][data-status="complete"]`);
+  await item.waitFor({ timeout: 20_000 });
+  assert.match(await item.textContent(), /6 samples/);
+  assert.equal(await item.locator('.result-mean').textContent(), '0.833');
+  assert.match(await item.locator('.result-metrics').textContent(), /min 0 · max 1/);
+  const group = await item.evaluate((e) => { let g = e.previousElementSibling; while (g && !g.classList.contains('group-head')) g = g.previousElementSibling; return g?.textContent; });
+  assert.match(group, /^calc_quick/);
+
+  // Run → result.
+  await runView(page, id).locator('.run-result').click();
+  const rv = page.locator(`.result-view[data-result="${name}"]`);
+  await rv.waitFor();
+  assert.equal(await rv.locator('.rv-title').textContent(), 'calc_quick');
+  assert.equal(await rv.locator('.metric[data-metric="mean_reward"] .metric-value').textContent(), '0.833');
+  assert.match(await rv.locator('.rv-meta').textContent(), /datasets\/arith\.jsonl/);
+  assert.equal(await rv.locator('.hist-bar').count(), 10, 'reward histogram with 10 bins');
+  assert.match(await rv.locator('.rv-statuses').textContent(), /failed 1/);
+  await rv.locator('.rv-config summary').click();
+  assert.match(await rv.locator('.rv-config pre').textContent(), /"EVAL_NAME": "calc_quick"/);
+  // Result → run.
+  await rv.locator('.rv-run').click();
+  await runView(page, id).waitFor();
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload happened');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('sample table: the server sorts, filters, searches and pages', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await page.locator('.result-item[data-name="many_result"]').click();
+  const rv = page.locator('.result-view[data-result="many_result"]');
+  const count = rv.locator('.rv-count');
+  const ids = () => rv.locator('tbody .srow td.sid').allTextContents();
+  await rv.locator('tbody .srow').first().waitFor();
+  assert.equal(await count.textContent(), '250 samples');
+  assert.equal(await rv.locator('tbody .srow').count(), 100, 'first page of 100');
+  assert.equal(await rv.locator('.pager-label').textContent(), '1–100 of 250');
+  await rv.locator('.pager-next').click();
+  await rv.locator('.pager-label', { hasText: '101–200 of 250' }).waitFor();
+  assert.equal((await ids())[0], 's0100');
+
+  // Sort by reward (descending first, then ascending): back to page 1.
+  await rv.locator('th[data-sort="reward"] button').click();
+  await rv.locator('th[data-sort="reward"][aria-sort="descending"]').waitFor();
+  await rv.locator('.pager-label', { hasText: '1–100 of 250' }).waitFor();
+  assert.deepEqual(new Set(await rv.locator('tbody td.reward').allTextContents()), new Set(['1', '0.750']));
+  await rv.locator('th[data-sort="reward"] button').click();
+  await rv.locator('th[data-sort="reward"][aria-sort="ascending"]').waitFor();
+  await page.waitForFunction(() => document.querySelector('.result-view:not([hidden]) tbody td.reward')?.textContent === '0');
+
+  // Status filter.
+  await rv.locator('.rv-status-filter').selectOption('failed');
+  await count.filter({ hasText: '36 of 250 samples' }).waitFor();
+  assert.deepEqual(new Set(await rv.locator('tbody td.status').allTextContents()), new Set(['failed']));
+  assert.match(await rv.locator('tbody td.err').first().textContent(), /ProviderError: boom/);
+  await rv.locator('.rv-status-filter').selectOption('');
+  // "has error"
+  await rv.locator('.rv-has-error').check();
+  await count.filter({ hasText: '36 of 250 samples' }).waitFor();
+  await rv.locator('.rv-has-error').uncheck();
+  await count.filter({ hasText: /^250 samples$/ }).waitFor();
+  // Reward range.
+  await rv.locator('input[aria-label="Minimum reward"]').fill('0.5');
+  await rv.locator('input[aria-label="Minimum reward"]').press('Tab');
+  await rv.locator('input[aria-label="Maximum reward"]').fill('0.5');
+  await rv.locator('input[aria-label="Maximum reward"]').press('Tab');
+  await count.filter({ hasText: '50 of 250 samples' }).waitFor();
+  assert.deepEqual(new Set(await rv.locator('tbody td.reward').allTextContents()), new Set(['0.500']));
+  await rv.locator('input[aria-label="Minimum reward"]').fill('');
+  await rv.locator('input[aria-label="Minimum reward"]').press('Tab');
+  await rv.locator('input[aria-label="Maximum reward"]').fill('');
+  await rv.locator('input[aria-label="Maximum reward"]').press('Tab');
+  await count.filter({ hasText: /^250 samples$/ }).waitFor();
+
+  // "/" focuses the search; the server searches the samples' files.
+  await rv.locator('.rv-title').click();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('rv-search')), true);
+  await page.keyboard.type('needle-in-haystack');
+  await count.filter({ hasText: '1 of 250 samples' }).waitFor();
+  assert.deepEqual(await ids(), ['s0042']);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a conversation shows every kind of block; j/k step through samples; Esc goes back', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await page.locator('.result-item[data-name="showcase_result"]').click();
+  const rv = page.locator('.result-view[data-result="showcase_result"]');
+  await rv.locator('tbody .srow[data-id="conv_rollouts"]').click();
+  const convo = rv.locator('.rv-sample .convo');
+  await convo.locator('.msg.role-system').waitFor();
+  assert.equal(await page.evaluate(() => location.hash), '#result=showcase_result&sample=conv_rollouts');
+
+  // Roles told apart; Markdown rendered by the server; its <script> removed and never run.
+  assert.deepEqual(await convo.locator('.msg').evaluateAll((ms) => ms.map((m) => m.dataset.role)), ['system', 'user', 'assistant', 'assistant']);
+  assert.equal(await convo.locator('.msg.role-system .md strong').textContent(), 'careful');
+  assert.equal(await convo.locator('.md script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  // Image.
+  const img = convo.locator('.msg.role-user img.block.image');
+  assert.match(await img.getAttribute('src'), /^data:image\/png;base64,/);
+  await page.waitForFunction(() => document.querySelector('.rv-sample img.block.image')?.naturalWidth === 160);
+  // Thinking: folded until clicked.
+  const thinking = convo.locator('details.thinking');
+  assert.equal(await thinking.getAttribute('open'), null);
+  assert.equal(await convo.getByText('SECRET-THOUGHT').isVisible(), false);
+  await thinking.locator('summary').click();
+  await convo.getByText('SECRET-THOUGHT', { exact: false }).waitFor();
+  // Code highlighted with classes styled by /highlight.css.
+  const kw = convo.locator('.md pre.hl span.hl-storage, .md pre.hl span.hl-keyword').first();
+  await kw.waitFor();
+  const plain = await convo.locator('.msg.role-assistant .md p').first().evaluate((e) => getComputedStyle(e).color);
+  assert.notEqual(await kw.evaluate((e) => getComputedStyle(e).color), plain, 'code is coloured');
+  // Tool call with its name and pretty arguments, paired with its result (no separate tool message).
+  const call = convo.locator('.toolcall[data-call="call_a"]');
+  assert.equal(await call.locator('.toolcall-name').textContent(), 'calculator');
+  assert.equal(await call.locator('.toolcall-args').textContent(), '{\n  "expression": "12 * 34"\n}');
+  assert.match(await call.locator('.toolcall-result').textContent(), /RESULT-408/);
+  assert.equal(await convo.locator('.msg.role-tool').count(), 0);
+  // Unknown block as JSON.
+  assert.match(await convo.locator('.block.unknown').textContent(), /hologram[\s\S]*"beams": 3/);
+  // Long message folded with "Show all".
+  const fold = convo.locator('.fold');
+  assert.ok(await fold.evaluate((e) => e.classList.contains('folded')));
+  const h1 = await fold.locator('.md').evaluate((e) => e.getBoundingClientRect().height);
+  await fold.locator('.fold-toggle', { hasText: 'Show all' }).click();
+  assert.ok(await fold.locator('.md').evaluate((e) => e.getBoundingClientRect().height) > h1, 'unfolded shows more');
+  // Beside it: input, ground truth, score metrics.
+  const aside = convo.locator('.convo-aside');
+  assert.match(await aside.textContent(), /plot and multiply/);
+  assert.match(await aside.locator('.aside-sec', { hasText: 'Ground truth' }).textContent(), /408/);
+  assert.match(await aside.locator('.metrics-table').textContent(), /correct\s*1/);
+
+  // k: the previous sample (OpenAI format), with its tool_calls paired with the tool reply.
+  await page.keyboard.press('k');
+  await rv.locator('.sv-id', { hasText: 'conv_openai' }).waitFor();
+  const call2 = convo.locator('.toolcall[data-call="call_w1"]');
+  await call2.waitFor();
+  assert.equal(await call2.locator('.toolcall-name').textContent(), 'get_weather');
+  assert.equal(await call2.locator('.toolcall-args').textContent(), '{\n  "city": "Paris",\n  "unit": "C"\n}');
+  assert.match(await call2.locator('.toolcall-result').textContent(), /WEATHER-SUNNY-21/);
+  assert.match(await convo.locator('.aside-error').textContent(), /ProviderError: timeout/);
+  await page.keyboard.press('j');
+  await rv.locator('.sv-id', { hasText: 'conv_rollouts' }).waitFor();
+
+  // Esc: back to the table.
+  await page.keyboard.press('Escape');
+  await rv.locator('.rv-list').waitFor();
+  assert.equal(await rv.locator('.rv-sample').isVisible(), false);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('compare two results: rewards side by side, changed first, each pair one click from both conversations', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await page.locator('.result-item[data-name="cmp_a"]').click();
+  const rv = page.locator('.result-view[data-result="cmp_a"]');
+  await rv.locator('.rv-title', { hasText: 'cmp_alpha' }).waitFor();
+  // Results of the same dataset are offered first.
+  const firstGroup = await rv.locator('.rv-compare-select optgroup').first().getAttribute('label');
+  assert.equal(firstGroup, 'Same dataset');
+  await rv.locator('.rv-compare-select').selectOption('cmp_b');
+  await rv.locator('.rv-compare').click();
+  const cv = page.locator('.compare-view[data-a="cmp_a"][data-b="cmp_b"]');
+  await cv.locator('.cv-table tbody .srow').first().waitFor();
+  assert.equal(await cv.locator('.rv-count').textContent(), '2 changed of 5');
+  const rows = await cv.locator('.cv-table tbody .srow').evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 4).map((td) => td.textContent)));
+  assert.deepEqual(rows.slice(0, 2).map((r) => r[0]).sort(), ['p1', 'p4'], 'changed samples first');
+  assert.deepEqual(rows.find((r) => r[0] === 'p1'), ['p1', '0', '1', '+1']);
+  assert.match(await cv.locator('.cv-metrics').textContent(), /mean_reward\s*0\.400\s*0\.600\s*\+0\.200/);
+
+  // One click: both conversations side by side.
+  await cv.locator('.cv-table tbody .srow[data-id="p1"]').click();
+  await cv.locator('.cv-col[data-side="A"] .msg.role-assistant').waitFor();
+  assert.match(await cv.locator('.cv-col[data-side="A"]').textContent(), /PAIR-ANSWER-1-0/);
+  assert.match(await cv.locator('.cv-col[data-side="B"]').textContent(), /PAIR-ANSWER-1-1/);
+  // j: the next pair.
+  await page.keyboard.press('j');
+  await cv.locator('.sv-head .sv-id', { hasText: /^p[04]$/ }).waitFor();
+  // "Open ↗" opens the sample in its own result.
+  await cv.locator('.cv-col[data-side="B"] .cv-col-head button', { hasText: 'Open' }).click();
+  const rb = page.locator('.result-view[data-result="cmp_b"]');
+  await rb.locator('.rv-sample .convo .msg').first().waitFor();
+  assert.match(await rb.locator('.sv-id').textContent(), /^p[04]$/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a running result is listed as running and links to its live run; once stopped without a report it says so', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  const id = await server.launch('full_eval.toml');
+  const item = page.locator('.result-item[data-status="running"]', { has: page.locator(`.result-live[data-run="${id}"]`) });
+  await item.waitFor({ timeout: 30_000 });
+  assert.match(await item.locator('.result-status').textContent(), /running/);
+  // Grouped under its config's name even before the report names it.
+  const group = await item.evaluate((e) => { let g = e.previousElementSibling; while (g && !g.classList.contains('group-head')) g = g.previousElementSibling; return g?.querySelector('.group-name')?.textContent; });
+  assert.equal(group, 'calc_full');
+  await item.locator('.result-live').click();
+  await runView(page, id).locator('.badge[data-status="running"]').waitFor();
+  await server.api(`/api/runs/${id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  await page.locator('.result-item[data-status="incomplete"]', { has: page.locator(`.result-live[data-run="${id}"]`) }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
