@@ -354,7 +354,11 @@ impl Results {
     pub fn sample(&self, name: &str, id: &str, q: &SampleQuery) -> ApiResult<Value> {
         let dir = self.folder(name)?;
         crate::names::check_relative(id)?;
-        let needle = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase());
+        let needle =
+            q.q.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_ascii_lowercase());
         let (rows, mut order) = self.select(name, &dir, q, needle.as_deref())?;
         let pos = rows
             .iter()

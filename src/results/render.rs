@@ -240,9 +240,15 @@ mod tests {
     fn dark_rules_apply_only_under_the_dark_theme() {
         let css = highlight_css();
         let dark_start = css.find(":root[data-theme=\"dark\"]").unwrap();
-        for line in css[dark_start..].lines().filter(|l| l.ends_with('{') && !l.starts_with('@')) {
+        for line in css[dark_start..]
+            .lines()
+            .filter(|l| l.ends_with('{') && !l.starts_with('@'))
+        {
             for sel in line.trim_end_matches('{').split(',') {
-                assert!(sel.trim().starts_with(":root"), "unscoped dark selector {sel:?} in {line:?}");
+                assert!(
+                    sel.trim().starts_with(":root"),
+                    "unscoped dark selector {sel:?} in {line:?}"
+                );
             }
         }
     }

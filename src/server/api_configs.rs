@@ -7,17 +7,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{ApiJson, AppState};
+use super::{blocking, ApiJson, AppState};
 use crate::configs::{self, CONFIG_EXTENSIONS};
 use crate::error::{ApiError, ApiResult};
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-}
 
 #[derive(Serialize)]
 pub struct ConfigEntry {
@@ -118,6 +110,11 @@ pub async fn save(
         )
     })
     .await?;
+    written(&app, file)
+}
+
+/// Tells every page a config was written, and answers with it.
+fn written(app: &AppState, file: configs::ConfigFile) -> ApiResult<Json<Value>> {
     let _ = app
         .runs
         .bus
@@ -139,13 +136,7 @@ pub async fn copy(
 ) -> ApiResult<Json<Value>> {
     let runs = app.runs.clone();
     let file = blocking(move || configs::copy(&runs.settings, &name, &req.new_name)).await?;
-    let _ = app
-        .runs
-        .bus
-        .send(json!({"type": "configs_changed", "name": file.name}).to_string());
-    Ok(Json(
-        serde_json::to_value(file).map_err(anyhow::Error::from)?,
-    ))
+    written(&app, file)
 }
 
 #[derive(Deserialize)]

@@ -11,17 +11,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::{blocking, AppState};
+use crate::error::ApiResult;
 use crate::results::SampleQuery;
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-}
 
 /// A result without a report whose events have not changed for this long,
 /// and no live run writing it, is shown as `incomplete`.
@@ -34,7 +26,10 @@ fn run_links(app: &AppState) -> HashMap<String, (String, String)> {
         for run in runs.into_iter().rev() {
             if let Some(dir) = run.result_dir {
                 if let Some(name) = std::path::Path::new(&dir).file_name() {
-                    links.insert(name.to_string_lossy().into_owned(), (run.run_id, run.status));
+                    links.insert(
+                        name.to_string_lossy().into_owned(),
+                        (run.run_id, run.status),
+                    );
                 }
             }
         }
@@ -44,7 +39,11 @@ fn run_links(app: &AppState) -> HashMap<String, (String, String)> {
 
 /// `running` only while something can still finish it: its run is active,
 /// or (no known run) its events file changed recently.
-fn live_status(app: &AppState, summary: &mut crate::results::ResultSummary, run: Option<&(String, String)>) {
+fn live_status(
+    app: &AppState,
+    summary: &mut crate::results::ResultSummary,
+    run: Option<&(String, String)>,
+) {
     if summary.status != "running" {
         return;
     }
@@ -85,7 +84,9 @@ pub async fn get(State(app): State<AppState>, Path(name): Path<String>) -> ApiRe
     let (mut summary, report) = blocking(move || results.summary(&n)).await?;
     let link = run_links(&app).remove(&name);
     live_status(&app, &mut summary, link.as_ref());
-    Ok(Json(json!({ "summary": summary, "report": report, "run_id": link.map(|(id, _)| id) })))
+    Ok(Json(
+        json!({ "summary": summary, "report": report, "run_id": link.map(|(id, _)| id) }),
+    ))
 }
 
 /// Reads every sample's row once (then cached): asked for separately so the
@@ -113,7 +114,9 @@ pub async fn sample(
     Query(q): Query<SampleQuery>,
 ) -> ApiResult<Json<Value>> {
     let results = app.results.clone();
-    Ok(Json(blocking(move || results.sample(&name, &id, &q)).await?))
+    Ok(Json(
+        blocking(move || results.sample(&name, &id, &q)).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiJson, AppState};
+use super::{blocking, ApiJson, AppState};
 use crate::error::{ApiError, ApiResult};
 use crate::logfile::read_lines;
 use crate::names::check_run_id;
@@ -26,7 +26,7 @@ pub async fn launch(
     ApiJson(req): ApiJson<LaunchRequest>,
 ) -> ApiResult<Json<Value>> {
     let runs = app.runs.clone();
-    let run = tokio::task::spawn_blocking(move || {
+    let run = blocking(move || {
         // An invalid config is refused before anything starts.
         if let Ok(file) = crate::configs::read(&runs.settings, &req.config_name) {
             let check = crate::configs::validate(&runs.settings, &req.config_name, &file.content);
@@ -44,8 +44,7 @@ pub async fn launch(
         }
         runs.launch(&req.config_name)
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))??;
+    .await?;
     Ok(Json(json!({
         "success": true,
         "run_id": run.run_id,
@@ -173,9 +172,7 @@ pub async fn log(
             let after = q.after.unwrap_or(0);
             let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
             let runs = app.runs.clone();
-            let page = tokio::task::spawn_blocking(move || page(&runs, &id, after, limit))
-                .await
-                .map_err(|e| ApiError::Internal(e.into()))??;
+            let page = blocking(move || page(&runs, &id, after, limit)).await?;
             Ok(Json(page).into_response())
         }
         Some(other) => Err(ApiError::BadRequest(format!(

@@ -51,6 +51,15 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Runs file and database work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> crate::error::ApiResult<T> + Send + 'static,
+) -> crate::error::ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+}
+
 async fn health(State(app): State<AppState>) -> Json<Value> {
     Json(json!({
         "ok": true,
