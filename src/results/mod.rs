@@ -163,9 +163,7 @@ impl Results {
     pub fn summary(&self, name: &str) -> ApiResult<(ResultSummary, Option<Value>)> {
         let dir = self.folder(name)?;
         let summary = report::read_summary(&dir, name);
-        let report = std::fs::read(dir.join("report.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let report = report::report_value(&dir);
         Ok((summary, report))
     }
 
@@ -180,9 +178,7 @@ impl Results {
                 }
             }
         }
-        let report = std::fs::read(dir.join("report.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let report = report::report_value(&dir);
         let ids = samples::sample_ids(&dir, report.as_ref());
         let rows: Vec<SampleRow> = ids
             .iter()
@@ -229,9 +225,7 @@ impl Results {
             && q.has_error.is_none()
             && q.sort.as_deref().is_none_or(|s| s == "index");
         if plain && !self.fresh_table(name, &dir) {
-            let report = std::fs::read(dir.join("report.json"))
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+            let report = report::report_value(&dir);
             let ids = samples::sample_ids(&dir, report.as_ref());
             let offset = q.offset.unwrap_or(0).min(ids.len());
             let page: Vec<SampleRow> = ids

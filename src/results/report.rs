@@ -63,7 +63,15 @@ pub fn read_summary(dir: &Path, name: &str) -> ResultSummary {
         dataset_path: None,
         error: None,
     };
-    let report_path = dir.join("report.json");
+    let report_path = match crate::names::resolve_existing(dir, "report.json") {
+        Ok(p) => p,
+        Err(_) if dir.join("report.json").is_symlink() => {
+            s.status = "malformed".into();
+            s.error = Some("report.json points outside the result folder".into());
+            return s;
+        }
+        Err(_) => dir.join("report.json"),
+    };
     match read_report(&report_path) {
         Ok(Some(report)) => {
             s.status = "complete".into();
@@ -87,6 +95,12 @@ pub fn read_summary(dir: &Path, name: &str) -> ResultSummary {
         }
     }
     s
+}
+
+/// The report as JSON, if it is one and lies inside the result folder.
+pub fn report_value(dir: &Path) -> Option<Value> {
+    let path = crate::names::resolve_existing(dir, "report.json").ok()?;
+    read_report(&path).ok().flatten()
 }
 
 fn read_report(path: &Path) -> Result<Option<Value>, String> {

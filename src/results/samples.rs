@@ -57,22 +57,31 @@ pub fn sample_ids(dir: &Path, report: Option<&Value>) -> Vec<String> {
     ids
 }
 
-pub fn sample_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join("samples").join(format!("{id}.json"))
+/// `samples/ID.json` of the result folder `dir`, if it exists and resolves
+/// (symlinks followed) inside that folder: a link out is never read.
+pub fn sample_path(dir: &Path, id: &str) -> Option<PathBuf> {
+    crate::names::resolve_existing(dir, &format!("samples/{id}.json")).ok()
 }
 
-pub fn trajectory_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join("trajectories").join(format!("{id}.jsonl"))
+/// `trajectories/ID.jsonl`, under the same rule as [`sample_path`].
+pub fn trajectory_path(dir: &Path, id: &str) -> Option<PathBuf> {
+    crate::names::resolve_existing(dir, &format!("trajectories/{id}.jsonl")).ok()
 }
 
 /// The whole sample as one object: the Sample file if there is one (with its
 /// trajectory filled from `trajectories/` when missing), else a Sample made
 /// from the trajectory's last line.
 pub fn load_sample(dir: &Path, id: &str) -> Result<Value, String> {
-    let sample = read_json_file(&sample_path(dir, id))?;
+    let sample = match sample_path(dir, id) {
+        Some(p) => read_json_file(&p)?,
+        None => None,
+    };
     let trajectory = match &sample {
         Some(s) if s.get("trajectory").is_some_and(Value::is_object) => None,
-        _ => last_json_line(&trajectory_path(dir, id))?,
+        _ => match trajectory_path(dir, id) {
+            Some(p) => last_json_line(&p)?,
+            None => None,
+        },
     };
     match (sample, trajectory) {
         (Some(Value::Object(mut s)), t) => {
@@ -235,6 +244,7 @@ pub fn contains_text(dir: &Path, id: &str, needle: &[u8]) -> bool {
     let finder = memchr::memmem::Finder::new(needle);
     [sample_path(dir, id), trajectory_path(dir, id)]
         .iter()
+        .flatten()
         .any(|p| {
             std::fs::read(p).is_ok_and(|mut bytes| {
                 bytes.make_ascii_lowercase();

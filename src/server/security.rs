@@ -32,18 +32,27 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 /// Splits `host[:port]` (including `[::1]:port`) into its parts.
-fn split_host(value: &str) -> (String, Option<u16>) {
+fn split_host(value: &str) -> Option<(String, Option<u16>)> {
     let value = value.trim().to_ascii_lowercase();
-    if let Some(rest) = value.strip_prefix('[') {
-        if let Some((h, tail)) = rest.split_once(']') {
-            let port = tail.strip_prefix(':').and_then(|p| p.parse().ok());
-            return (h.to_string(), port);
+    let port = |p: &str| -> Option<Option<u16>> {
+        match p {
+            "" => Some(None),
+            p => p.strip_prefix(':')?.parse().ok().map(Some),
         }
+    };
+    if let Some(rest) = value.strip_prefix('[') {
+        let (h, tail) = rest.split_once(']')?;
+        return Some((h.to_string(), port(tail)?));
     }
-    match value.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h.to_string(), p.parse().ok()),
-        _ => (value, None),
-    }
+    let (h, p) = match value.find(':') {
+        Some(i) => (&value[..i], port(&value[i..])?),
+        None => (value.as_str(), None),
+    };
+    // A name or an IPv4 address, nothing that only starts like one.
+    let plain = !h.is_empty()
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    plain.then(|| (h.to_string(), p))
 }
 
 impl Guard {
@@ -83,8 +92,8 @@ impl Guard {
                 .get(header::HOST)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let (name, _) = split_host(host);
-            if !is_loopback_host(&name) {
+            let loopback = split_host(host).is_some_and(|(name, _)| is_loopback_host(&name));
+            if !loopback {
                 return forbidden(
                     "requests must use a loopback host name (127.0.0.1 or localhost)",
                 );
@@ -93,8 +102,9 @@ impl Guard {
         let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-                let authority = origin.split_once("://").map(|(_, a)| a).unwrap_or("");
-                let (name, port) = split_host(authority);
+                // Only http: the page is served over plain HTTP.
+                let authority = origin.strip_prefix("http://").unwrap_or("");
+                let (name, port) = split_host(authority).unwrap_or_default();
                 let host_header = headers
                     .get(header::HOST)
                     .and_then(|v| v.to_str().ok())
@@ -143,10 +153,20 @@ mod tests {
     fn host_names_are_split_from_ports() {
         assert_eq!(
             split_host("127.0.0.1:8765"),
-            ("127.0.0.1".into(), Some(8765))
+            Some(("127.0.0.1".into(), Some(8765)))
         );
-        assert_eq!(split_host("[::1]:80"), ("::1".into(), Some(80)));
-        assert_eq!(split_host("LocalHost"), ("localhost".into(), None));
+        assert_eq!(split_host("[::1]:80"), Some(("::1".into(), Some(80))));
+        assert_eq!(split_host("LocalHost"), Some(("localhost".into(), None)));
+        for bad in [
+            "127.0.0.1:80@evil.example",
+            "localhost:80.evil.example",
+            "localhost:notaport",
+            "a/b",
+            ":80",
+            "[::1]x",
+        ] {
+            assert_eq!(split_host(bad), None, "{bad}");
+        }
         assert!(!is_loopback_host("evil.com"));
         assert!(!is_loopback_host("127.0.0.1.evil.com"));
         assert!(is_loopback_host("127.0.0.2"));

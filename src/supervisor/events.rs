@@ -90,6 +90,13 @@ impl EventTail {
 
     fn take_line(&mut self, bytes: &[u8], out: &mut Vec<EventLine>) {
         self.line += 1;
+        if bytes.len() > MAX_EVENT_LINE {
+            out.push(EventLine::Malformed {
+                line: self.line,
+                error: format!("event line longer than {MAX_EVENT_LINE} bytes skipped"),
+            });
+            return;
+        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }

@@ -33,6 +33,8 @@ use writer::LogWriter;
 /// that inherited its pipes) before the rest of its group is killed.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 const EVENTS_EVERY: Duration = Duration::from_millis(20);
+/// How long the supervisor waits at the end for killed children to be reaped.
+const REAP_FOR: Duration = Duration::from_secs(2);
 const RESULTS_MARKER: &str = "Results directory:";
 const IDLE_WAKE: Duration = Duration::from_millis(100);
 
@@ -293,9 +295,11 @@ impl Supervision {
         log.push_lines(&mut lines);
         self.poll_events(true, &mut events);
         push_events(log, nums, &mut events);
-        // Whatever is left of the group goes now, and every child is reaped.
+        // Whatever is left of the group goes now, and every child is reaped:
+        // a killed process is a zombie until its parent (us, the subreaper,
+        // for orphaned grandchildren) waits for it.
         let _ = killpg(self.child.pid, Signal::SIGKILL);
-        self.reap(&mut status);
+        self.reap_all(&mut status, REAP_FOR);
 
         let mut exit = ExitInfo {
             ended_at: now_ms(),
@@ -347,6 +351,29 @@ impl Supervision {
                 if !out.is_empty() {
                     self.event_source = Some(EventSource::Results);
                 }
+            }
+        }
+    }
+
+    /// Reaps until no child is left, or `limit` has passed (a process that
+    /// left the group with setsid may still be running).
+    fn reap_all(&self, status: &mut Option<WaitStatus>, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Err(nix::errno::Errno::ECHILD) => return,
+                Ok(WaitStatus::StillAlive) => {
+                    if Instant::now() >= deadline {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(ws) => {
+                    if ws.pid() == Some(self.child.pid) {
+                        *status = Some(ws);
+                    }
+                }
+                Err(_) => return,
             }
         }
     }

@@ -26,10 +26,6 @@ struct LineRecord<'a> {
     wrap: bool,
 }
 
-/// Output kept waiting while the log cannot be written (disk full) before
-/// it is dropped; dropping keeps `seq` equal to the line number in the file.
-const MAX_PENDING: usize = 16 << 20;
-
 pub struct LogWriter {
     file: File,
     seq: u64,
@@ -109,9 +105,8 @@ impl LogWriter {
     }
 
     /// Writes what was pushed. On an error (a full disk) a half-written
-    /// piece is cut off again and the records stay pending, so nothing is
-    /// written twice or half; past [`MAX_PENDING`] they are dropped and
-    /// counted, and their numbers reused.
+    /// piece is cut off again and the records are dropped and counted, their
+    /// numbers reused, so the file never holds half a record or a gap.
     pub fn flush(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -124,12 +119,13 @@ impl LogWriter {
                 Ok(())
             }
             Err(e) => {
+                // Cut off a half-written piece, and give the records up: a
+                // full disk may stay full, and keeping them would only delay
+                // the note that says they were lost.
                 let _ = self.file.set_len(self.written_len);
-                if self.buf.len() > MAX_PENDING {
-                    self.dropped += self.seq - self.written_seq;
-                    self.seq = self.written_seq;
-                    self.buf.clear();
-                }
+                self.dropped += self.seq - self.written_seq;
+                self.seq = self.written_seq;
+                self.buf.clear();
                 Err(e)
             }
         }

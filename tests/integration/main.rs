@@ -3,10 +3,14 @@
 
 mod helper;
 
+mod bad_input;
 mod cli;
 mod configs;
+mod faults;
+mod hostile;
 mod lifecycle;
 mod output;
 mod results;
 mod security;
 mod streaming;
+mod streams;

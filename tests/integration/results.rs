@@ -284,16 +284,30 @@ fn a_run_and_the_result_it_wrote_link_both_ways_and_the_list_updates_itself() {
 #[test]
 fn next_and_previous_sample_follow_the_tables_filters_and_order() {
     let p = Project::new("");
-    make_result(p.path(), "r", "d.jsonl", &[("a", 0.0), ("b", 1.0), ("c", 0.5), ("d", 1.0)]);
+    make_result(
+        p.path(),
+        "r",
+        "d.jsonl",
+        &[("a", 0.0), ("b", 1.0), ("c", 0.5), ("d", 1.0)],
+    );
     let s = Server::start(p.path());
     let (_, plain) = s.get("/api/results/r/samples/b");
-    assert_eq!((plain["nav"]["prev"].as_str(), plain["nav"]["next"].as_str()), (Some("a"), Some("c")));
+    assert_eq!(
+        (plain["nav"]["prev"].as_str(), plain["nav"]["next"].as_str()),
+        (Some("a"), Some("c"))
+    );
     let (_, sorted) = s.get("/api/results/r/samples/c?sort=-reward");
     assert_eq!(sorted["nav"]["prev"], "b");
     assert_eq!(sorted["nav"]["next"], "a");
     assert_eq!(sorted["nav"]["position"], 2);
     let (_, filtered) = s.get("/api/results/r/samples/b?min_reward=1");
-    assert_eq!((filtered["nav"]["prev"].as_str(), filtered["nav"]["next"].as_str()), (None, Some("d")));
+    assert_eq!(
+        (
+            filtered["nav"]["prev"].as_str(),
+            filtered["nav"]["next"].as_str()
+        ),
+        (None, Some("d"))
+    );
     assert_eq!(filtered["nav"]["count"], 2);
 }
 
@@ -310,7 +324,13 @@ fn a_result_whose_run_ended_without_a_report_is_incomplete_not_running() {
     let id = s.launch("dies.py");
     s.wait_ended(&id);
     let (_, list) = s.get("/api/results");
-    let half = list["results"].as_array().unwrap().iter().find(|r| r["name"] == "half").unwrap().clone();
+    let half = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "half")
+        .unwrap()
+        .clone();
     assert_eq!(half["status"], "incomplete", "{half}");
     assert_eq!(half["run_id"], id.as_str());
 }
