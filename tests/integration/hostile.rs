@@ -9,11 +9,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::json;
 
-use crate::helper::{bin, Project, Server};
+use crate::helper::{Project, Server};
 
 const SECRET: &str = "TOPSECRET-7f3a";
 
@@ -543,60 +542,18 @@ fn spoofed_host_headers_are_refused_on_every_kind_of_route() {
     }
 }
 
-struct OffLoopback {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for OffLoopback {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve_off_loopback(project: &Path, token: &str) -> (OffLoopback, String) {
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            "0",
-            "--token",
-            token,
-            "--project",
-        ])
-        .arg(project)
-        .env_remove("DEVLOOP_TOKEN")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
+/// A server bound off loopback with `token`, and the URL it printed.
+fn serve_off_loopback(project: &Path, token: &str) -> (Server, String) {
+    let (server, first) = Server::start_with(
+        project,
+        &["--host", "0.0.0.0", "--port", "0", "--token", token],
+    );
     let url = first
         .split_whitespace()
         .find(|w| w.starts_with("http"))
         .unwrap()
         .to_string();
-    let port = url
-        .split("://")
-        .nth(1)
-        .unwrap()
-        .split(['/', '?'])
-        .next()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (OffLoopback { child, port }, url)
+    (server, url)
 }
 
 #[test]

@@ -147,39 +147,19 @@ fn binding_off_loopback_needs_a_token_and_then_every_request_carries_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--token"));
 
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
+    let (server, first) = Server::start_with(
+        p.path(),
+        &[
             "--host",
             "0.0.0.0",
             "--port",
             "0",
             "--token",
             "s3cret-token",
-            "--project",
-        ])
-        .arg(p.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
+        ],
+    );
     assert!(first.contains("?token=s3cret-token"), "{first}");
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http"))
-        .unwrap();
-    let base = base
-        .split('?')
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let base = &server.url;
     let denied = ureq::get(&format!("{base}/api/runs")).call();
     assert!(matches!(denied, Err(ureq::Error::Status(403, _))));
     let ok = ureq::get(&format!("{base}/api/runs"))
@@ -193,8 +173,6 @@ fn binding_off_loopback_needs_a_token_and_then_every_request_carries_it() {
         .header("set-cookie")
         .unwrap()
         .contains("devloop_token=s3cret-token"));
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]

@@ -93,10 +93,17 @@ impl Server {
     }
 
     pub fn start_on(project: &Path, port: u16) -> Server {
+        Self::start_with(project, &["--port", &port.to_string()]).0
+    }
+
+    /// `devloop serve --project PROJECT ARGS...`; also returns the first line
+    /// it printed (the URL, with `?token=` when it has one).
+    pub fn start_with(project: &Path, args: &[&str]) -> (Server, String) {
         let mut child = Command::new(bin())
             .args(["serve", "--project"])
             .arg(project)
-            .args(["--port", &port.to_string()])
+            .args(args)
+            .env_remove("DEVLOOP_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -109,15 +116,19 @@ impl Server {
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no URL in {first:?}"))
+            .split('?')
+            .next()
+            .unwrap()
             .trim_end_matches('/')
             .to_string();
         let port = url.rsplit(':').next().unwrap().parse().unwrap();
-        Server {
+        let server = Server {
             child,
             url,
             port,
             project: project.to_path_buf(),
-        }
+        };
+        (server, first)
     }
 
     pub fn kill(&mut self) {
