@@ -1,4 +1,7 @@
-//! What both benchmarks need: the real server on a free loopback port.
+//! What the benchmarks share: the real server on a free loopback port, and
+//! a process's memory.
+
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -26,4 +29,17 @@ pub fn start_server(project: &Path) -> (Child, u16) {
         .parse()
         .unwrap();
     (child, port)
+}
+
+/// Resident memory of a process in KiB (0 if it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -261,7 +261,7 @@ fn main() {
     let count = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let end = started + Duration::from_secs(secs);
-    let rss_before = rss_kib(child.id());
+    let rss_before = common::rss_kib(child.id());
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let count = count.clone();
@@ -297,7 +297,7 @@ fn main() {
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let rss_after = rss_kib(child.id());
+    let rss_after = common::rss_kib(child.id());
     stop.store(true, Ordering::Relaxed);
     for h in viewer_handles {
         let _ = h.join();
@@ -345,16 +345,4 @@ fn main() {
     let _ = c.get("/api/health");
     let _ = child.kill();
     let _ = child.wait();
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -4,7 +4,7 @@
 //! must end with its complete log and its true exit status.
 //!
 //! The random moments come from a seeded source; a failure prints
-//! `DEVLOOP_CHAOS_SEED=N` to replay it. Long variants are `#[ignore]`:
+//! `DEVLOOP_TEST_SEED=N` to replay it. Long variants are `#[ignore]`:
 //! `cargo test --test integration faults -- --ignored`.
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Property tests for the parsers that read untrusted bytes: the output line
 //! splitter, config/result/dataset names and the result readers (report,
 //! samples, trajectories, events). Random inputs from a seeded generator
-//! (the seed is printed; replay with `DEVLOOP_PROPS_SEED=N`), checked against
+//! (the seed is printed; replay with `DEVLOOP_TEST_SEED=N`), checked against
 //! the invariants in `checks.rs`, which the cargo-fuzz targets in `fuzz/`
 //! share. Crashes found by fuzzing are kept below as regression tests.
 //!
@@ -13,38 +13,9 @@ mod checks;
 use checks::{check_name, check_results, check_splitter, names_fixture, Op, ResultFiles};
 use devloop::supervisor::MAX_LINE;
 
-struct Rng(u64);
-
-impl Rng {
-    fn new(test: &str) -> Rng {
-        let seed = std::env::var("DEVLOOP_PROPS_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("{test}: DEVLOOP_PROPS_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+#[path = "../common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Pieces a terminal program writes: text, newlines, carriage returns,
 /// colours, multi-byte characters (whole and cut), invalid bytes, NUL.

@@ -1,57 +1,21 @@
 //! Helpers for the robustness suites: a seeded random source (the seed is
-//! printed so a failure can be replayed with `DEVLOOP_CHAOS_SEED`), checks on
+//! printed so a failure can be replayed with `DEVLOOP_TEST_SEED`), checks on
 //! a run's `log.jsonl` as the supervisor wrote it, a raw SSE reader that also
 //! sees comments, and a small tmpfs for disk-full tests.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// xorshift64*: enough randomness for choosing moments and victims.
-pub struct Rng(u64);
-
-impl Rng {
-    /// Seeded from `DEVLOOP_CHAOS_SEED` or the clock; prints the seed.
-    pub fn new(test: &str) -> Rng {
-        let seed = std::env::var("DEVLOOP_CHAOS_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("{test}: DEVLOOP_CHAOS_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    pub fn seeded(seed: u64) -> Rng {
-        Rng(seed | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `lo..hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo).max(1)
-    }
-
-    pub fn chance(&mut self, one_in: u64) -> bool {
-        self.next().is_multiple_of(one_in)
-    }
-}
+#[path = "../../common/rng.rs"]
+mod rng;
+pub use rng::Rng;
 
 pub fn run_dir(project: &Path, id: &str) -> PathBuf {
     project.join(".devloop/runs").join(id)
@@ -165,30 +129,12 @@ impl RawSse {
 
     /// Reads the next event (recording comments on the way); `None` at the end.
     pub fn next_event(&mut self) -> Option<(Option<u64>, Value)> {
-        let mut id = None;
-        let mut data: Option<String> = None;
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            let line = line.trim_end_matches('\n');
-            if line.is_empty() {
-                if let Some(d) = data.take() {
-                    let v: Value = serde_json::from_str(&d).expect("data is JSON");
-                    self.events.push((Instant::now(), id, v.clone()));
-                    return Some((id, v));
-                }
-                continue;
-            }
-            if let Some(c) = line.strip_prefix(':') {
-                self.comments.push((Instant::now(), c.trim().to_string()));
-            } else if let Some(v) = line.strip_prefix("id: ") {
-                id = Some(v.parse().expect("id is a number"));
-            } else if let Some(v) = line.strip_prefix("data: ") {
-                data = Some(v.to_string());
-            }
-        }
+        let comments = &mut self.comments;
+        let (id, v) = super::read_sse_event(&mut self.reader, |c| {
+            comments.push((Instant::now(), c.to_string()))
+        })?;
+        self.events.push((Instant::now(), id, v.clone()));
+        Some((id, v))
     }
 
     pub fn seqs(&self) -> Vec<u64> {

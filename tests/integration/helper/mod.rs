@@ -231,28 +231,9 @@ impl Sse {
 
     /// Reads the next event; `None` at the end of the stream.
     pub fn next_event(&mut self) -> Option<(Option<u64>, Value)> {
-        let mut id = None;
-        let mut data: Option<String> = None;
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            let line = line.trim_end_matches('\n');
-            if line.is_empty() {
-                if let Some(d) = data.take() {
-                    let ev = (id, serde_json::from_str::<Value>(&d).expect("data is JSON"));
-                    self.events.push(ev.clone());
-                    return Some(ev);
-                }
-                continue;
-            }
-            if let Some(v) = line.strip_prefix("id: ") {
-                id = Some(v.parse().unwrap());
-            } else if let Some(v) = line.strip_prefix("data: ") {
-                data = Some(v.to_string());
-            }
-        }
+        let ev = read_sse_event(&mut self.reader, |_| {})?;
+        self.events.push(ev.clone());
+        Some(ev)
     }
 
     pub fn read_until(&mut self, mut pred: impl FnMut(&Value) -> bool) -> Value {
@@ -293,6 +274,36 @@ impl Sse {
             }
         }
         lines.into_values().collect()
+    }
+}
+
+/// Reads one SSE event (`id:` and JSON `data:` up to a blank line) from
+/// `reader`, handing `:` comment lines to `on_comment`; `None` at the end.
+pub fn read_sse_event(
+    reader: &mut impl BufRead,
+    mut on_comment: impl FnMut(&str),
+) -> Option<(Option<u64>, Value)> {
+    let mut id = None;
+    let mut data: Option<String> = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches('\n');
+        if line.is_empty() {
+            match data.take() {
+                Some(d) => return Some((id, serde_json::from_str(&d).expect("data is JSON"))),
+                None => continue,
+            }
+        }
+        if let Some(c) = line.strip_prefix(':') {
+            on_comment(c.trim());
+        } else if let Some(v) = line.strip_prefix("id: ") {
+            id = Some(v.parse().expect("id is a number"));
+        } else if let Some(v) = line.strip_prefix("data: ") {
+            data = Some(v.to_string());
+        }
     }
 }
 
