@@ -4,13 +4,36 @@
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::api::{Complete, ErrorReply, HealthReply, LaunchReply, LaunchRequest, RunsReply};
 use crate::record::{OutputLine, Record, Stream};
+use crate::runs::Run;
 
-/// How long `logs -f` keeps trying to reconnect to a server that went away.
+/// How long `logs -f` keeps trying to reach a server that is down or went
+/// away before it gives up.
 const RECONNECT_FOR: Duration = Duration::from_secs(60);
+
+/// The server answered, and said no (a 4xx): the command failed because of
+/// what was asked, so it exits 1 with the server's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Everything but unreserved characters is encoded, so a run or config name
+/// is always one path segment (`../../etc` stays a name, never a route).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+pub fn segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
 
 pub struct Client {
     base: String,
@@ -39,90 +62,147 @@ impl Client {
         }
     }
 
-    fn call(&self, req: ureq::Request, body: Option<Value>) -> anyhow::Result<Value> {
-        let url = req.url().to_string();
+    /// Sends `req`; a 4xx becomes [`Refused`] with the server's message.
+    fn send(&self, req: ureq::Request, body: Option<Value>) -> anyhow::Result<ureq::Response> {
         let result = match body {
             Some(b) => req.send_json(b),
             None => req.call(),
         };
         match result {
-            Ok(resp) => Ok(resp.into_json()?),
+            Ok(resp) => Ok(resp),
             Err(ureq::Error::Status(code, resp)) => {
-                let body: Value = resp.into_json().unwrap_or(Value::Null);
-                let msg = body
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("request failed");
-                bail!("{msg} (HTTP {code})")
+                let msg = resp
+                    .into_json::<ErrorReply>()
+                    .map(|e| e.error)
+                    .unwrap_or_else(|_| format!("the server answered HTTP {code}"));
+                if (400..500).contains(&code) {
+                    Err(Refused(msg).into())
+                } else {
+                    anyhow::bail!("{msg} (HTTP {code})")
+                }
             }
-            Err(e) => Err(e).with_context(|| {
-                format!("cannot reach devloop at {url}; is `devloop serve` running?")
-            }),
+            Err(ureq::Error::Transport(t)) => anyhow::bail!(
+                "cannot reach devloop at {} ({}); is `devloop serve` running?",
+                self.base,
+                t.kind()
+            ),
         }
     }
 
-    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.call(self.request("GET", path), None)
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        Ok(self.send(self.request("GET", path), None)?.into_json()?)
     }
 
-    pub fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        self.call(self.request("POST", path), Some(body))
+    pub fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> anyhow::Result<T> {
+        Ok(self
+            .send(self.request("POST", path), Some(body))?
+            .into_json()?)
     }
 }
 
+/// A config as the user typed it: a file name, a stem, or a path to the
+/// file (`configs/quick.py`, tab-completed from anywhere).
+fn config_name(client: &Client, arg: &str) -> String {
+    let local = std::path::Path::new(arg);
+    if local.is_file() {
+        if let (Ok(abs), Ok(health)) = (
+            local.canonicalize(),
+            client.get::<HealthReply>("/api/health"),
+        ) {
+            let dir = health
+                .configs_dir
+                .canonicalize()
+                .unwrap_or(health.configs_dir);
+            if let Some(rel) = abs.strip_prefix(&dir).ok().and_then(|r| r.to_str()) {
+                return rel.to_string();
+            }
+        }
+    }
+    arg.to_string()
+}
+
 pub fn launch(client: &Client, config: &str, follow: bool) -> anyhow::Result<i32> {
-    let resp = client.post("/api/launch", serde_json::json!({ "configName": config }))?;
-    let id = resp["run_id"]
-        .as_str()
-        .context("no run_id in reply")?
-        .to_string();
+    let name = config_name(client, config);
+    let reply: LaunchReply = client.post(
+        "/api/launch",
+        serde_json::to_value(LaunchRequest { config_name: name })?,
+    )?;
     eprintln!(
-        "launched {id} ({}): {}",
-        resp["status"].as_str().unwrap_or("?"),
-        resp["command"].as_str().unwrap_or("")
+        "launched {} ({}): {}",
+        reply.run_id, reply.status, reply.command
     );
     if follow {
-        logs(client, &id, true)
+        logs(client, &reply.run_id, true)
     } else {
-        println!("{id}");
+        println!("{}", reply.run_id);
         Ok(0)
     }
 }
 
 pub fn runs(client: &Client) -> anyhow::Result<i32> {
-    let resp = client.get("/api/runs")?;
-    let runs = resp["runs"].as_array().cloned().unwrap_or_default();
+    let reply: RunsReply = client.get("/api/runs")?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<28} {:<10} {:>6} {:>9}  CONFIG",
-        "RUN", "STATUS", "EXIT", "RECORDS"
+        "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9}  CONFIG",
+        "RUN", "STATUS", "EXIT", "RECORDS", "STARTED", "DURATION"
     )?;
-    for r in runs {
-        let exit = match (r["exit_code"].as_i64(), r["signal"].as_i64()) {
+    let now = crate::record::now_ms();
+    for r in reply.runs {
+        let exit = match (r.exit_code, r.signal) {
             (Some(c), _) => c.to_string(),
             (None, Some(s)) => format!("sig{s}"),
             _ => "-".into(),
         };
+        let started = r.started_at.map(local_time).unwrap_or_else(|| "-".into());
+        let duration = match (r.started_at, r.ended_at) {
+            (Some(s), Some(e)) => duration(e.saturating_sub(s)),
+            (Some(s), None) if r.status.is_active() => duration(now.saturating_sub(s)),
+            _ => "-".into(),
+        };
         writeln!(
             out,
-            "{:<28} {:<10} {:>6} {:>9}  {}",
-            r["run_id"].as_str().unwrap_or("?"),
-            r["status"].as_str().unwrap_or("?"),
+            "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9}  {}",
+            r.run_id,
+            r.status,
             exit,
-            r["records"].as_u64().unwrap_or(0),
-            r["config_name"].as_str().unwrap_or("?")
+            r.records,
+            started,
+            duration,
+            crate::names::display(&r.config_name)
         )?;
     }
     Ok(0)
 }
 
+fn local_time(ms: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+/// `4.2s`, `3m07s`, `2h05m`: short enough for a column.
+pub fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..60 => format!("{:.1}s", ms as f64 / 1000.0),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
 pub fn stop(client: &Client, id: &str) -> anyhow::Result<i32> {
-    let run = client.post(&format!("/api/runs/{id}/stop"), Value::Null)?;
-    eprintln!(
-        "stop requested for {id} (was {})",
-        run["status"].as_str().unwrap_or("?")
-    );
+    let before: Run = client.get(&format!("/api/runs/{}", segment(id)))?;
+    if !before.status.is_active() {
+        eprintln!("run {id} had already ended ({})", before.status);
+        return Ok(1);
+    }
+    let run: Run = client.post(&format!("/api/runs/{}/stop", segment(id)), Value::Null)?;
+    eprintln!("stop requested for {id} (was {})", run.status);
     Ok(0)
 }
 
@@ -131,37 +211,41 @@ pub fn stop(client: &Client, id: &str) -> anyhow::Result<i32> {
 pub fn logs(client: &Client, id: &str, follow: bool) -> anyhow::Result<i32> {
     let mut printer = Printer::new(std::io::stdout().is_terminal());
     if !follow {
-        let text = client
-            .request("GET", &format!("/api/runs/{id}/log"))
-            .call()
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .into_string()?;
+        let resp = client.send(
+            client.request("GET", &format!("/api/runs/{}/log", segment(id))),
+            None,
+        )?;
+        let mut reader = resp.into_reader();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut text)?;
         printer.raw(&text)?;
         return Ok(0);
     }
     let mut after = 0u64;
     let mut down_since: Option<Instant> = None;
     loop {
-        let req = client.request("GET", &format!("/api/runs/{id}/stream?after={after}"));
-        match req.call() {
+        let path = format!("/api/runs/{}/stream?after={after}", segment(id));
+        match client.send(client.request("GET", &path), None) {
             Ok(resp) => {
-                down_since = None;
+                if down_since.take().is_some() {
+                    eprintln!("devloop: reconnected");
+                }
                 let reader = BufReader::new(resp.into_reader());
                 if let Some(code) = follow_stream(reader, &mut after, &mut printer)? {
                     return Ok(code);
                 }
             }
-            Err(ureq::Error::Status(code, resp)) => {
-                let body: Value = resp.into_json().unwrap_or(Value::Null);
-                bail!(
-                    "{} (HTTP {code})",
-                    body["error"].as_str().unwrap_or("stream refused")
-                );
-            }
+            Err(e) if e.is::<Refused>() => return Err(e),
             Err(e) => {
-                let since = *down_since.get_or_insert_with(Instant::now);
+                let since = *down_since.get_or_insert_with(|| {
+                    eprintln!("devloop: {e:#}; retrying for {} s", RECONNECT_FOR.as_secs());
+                    Instant::now()
+                });
                 if since.elapsed() > RECONNECT_FOR {
-                    return Err(e).context("lost the connection to devloop");
+                    return Err(e).context(format!(
+                        "gave up after {} s without the server",
+                        RECONNECT_FOR.as_secs()
+                    ));
                 }
             }
         }
@@ -187,14 +271,9 @@ fn follow_stream(
         match value["type"].as_str() {
             Some("complete") => {
                 printer.end()?;
-                let status = value["status"].as_str().unwrap_or("?");
-                eprintln!("devloop: run {status}");
-                let code = match (value["exit_code"].as_i64(), value["signal"].as_i64()) {
-                    (Some(c), _) => c as i32,
-                    (None, Some(s)) => 128 + s as i32,
-                    _ => 1,
-                };
-                return Ok(Some(code));
+                let complete: Complete = serde_json::from_value(value)?;
+                eprintln!("devloop: run {}", complete.status);
+                return Ok(Some(complete.shell_code()));
             }
             Some("stdout") => {
                 if let Ok(record) = serde_json::from_value::<Record>(value) {

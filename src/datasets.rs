@@ -42,7 +42,7 @@ pub struct Datasets {
 }
 
 fn signature(meta: &std::fs::Metadata) -> (u64, u64) {
-    (meta.len(), crate::results::mtime_ms(meta))
+    (meta.len(), crate::fsutil::mtime_ms(meta))
 }
 
 impl Datasets {
@@ -52,20 +52,28 @@ impl Datasets {
             return out;
         };
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+            let (name, utf8) = match e.file_name().into_string() {
+                Ok(n) => (n, true),
+                Err(raw) => (raw.to_string_lossy().into_owned(), false),
+            };
             let is_data = name.ends_with(".jsonl") || name.ends_with(".json");
-            if name.starts_with('.') || !is_data || crate::names::check_relative(&name).is_err() {
+            if name.starts_with('.') || !is_data {
                 continue;
             }
             let Ok(meta) = e.metadata() else { continue };
-            let (rows, error) = match self.count_rows(&e.path(), &name) {
+            let counted = if utf8 {
+                self.count_rows(&e.path(), &name)
+            } else {
+                Err("the file name is not valid UTF-8: rename it to open it".into())
+            };
+            let (rows, error) = match counted {
                 Ok(n) => (Some(n), None),
                 Err(err) => (None, Some(err)),
             };
             out.push(DatasetEntry {
                 name,
                 size: meta.len(),
-                mtime_ms: crate::results::mtime_ms(&meta),
+                mtime_ms: crate::fsutil::mtime_ms(&meta),
                 rows,
                 error,
             });

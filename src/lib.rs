@@ -1,11 +1,13 @@
 //! devloop: one local web page for the dev loop of LLM agents and evaluations.
 //! See `docs/ARCHITECTURE.md` for the processes, the files and who writes what.
 
+pub mod api;
 pub mod cli;
 pub mod configs;
 pub mod datasets;
 pub mod demo;
 pub mod error;
+pub mod fsutil;
 pub mod ids;
 pub mod logfile;
 pub mod names;
@@ -15,4 +17,5 @@ pub mod results;
 pub mod runs;
 pub mod server;
 pub mod settings;
+pub mod status;
 pub mod supervisor;

@@ -40,6 +40,9 @@ enum Command {
     },
     /// Launch a config; print its run id, or follow its output with --follow.
     Launch {
+        /// A config file name, its stem, or a path to it; one that starts
+        /// with '-' is taken as a name too.
+        #[arg(allow_hyphen_values = true)]
         config: String,
         #[arg(short, long)]
         follow: bool,
@@ -109,6 +112,9 @@ fn main() {
         Err(e) => {
             if is_broken_pipe(&e) {
                 0
+            } else if let Some(refused) = e.downcast_ref::<cli::Refused>() {
+                eprintln!("devloop: {refused}");
+                1
             } else {
                 eprintln!("devloop: {e:#}");
                 2

@@ -103,6 +103,16 @@ impl Settings {
     pub fn runs_dir(&self) -> PathBuf {
         self.state_dir().join("runs")
     }
+
+    /// A path as messages to clients name it: relative to the project, so an
+    /// error never tells a page where the project lives on disk.
+    pub fn display_path(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.project) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
+            Ok(rel) => rel.display().to_string(),
+            Err(_) => path.display().to_string(),
+        }
+    }
 }
 
 /// Values for the `{placeholders}` of a command.

@@ -2,8 +2,10 @@
 //! overwriting a change made elsewhere, and copied under a checked new name.
 //! Checking them is `validate`'s job.
 
+mod list;
 mod validate;
 
+pub use list::{list, ConfigEntry};
 pub use validate::{declarative_value, validate, Problem, Validation};
 
 use std::hash::{Hash, Hasher};
@@ -45,29 +47,58 @@ fn path_for_new(settings: &Settings, name: &str) -> ApiResult<PathBuf> {
             CONFIG_EXTENSIONS.join(", .")
         )));
     }
-    let base = settings.configs_dir.canonicalize().map_err(|_| {
-        ApiError::NotFound(format!(
+    if !settings.configs_dir.is_dir() {
+        return Err(ApiError::NotFound(format!(
             "the configs folder {} does not exist",
-            settings.configs_dir.display()
-        ))
-    })?;
-    let path = base.join(name);
-    let parent = path
-        .parent()
-        .unwrap_or(&base)
-        .canonicalize()
-        .map_err(|_| ApiError::BadRequest(format!("the folder of {name:?} does not exist")))?;
-    if !parent.starts_with(&base) {
-        return Err(ApiError::BadRequest(
-            "name resolves outside the configs folder".into(),
-        ));
+            settings.display_path(&settings.configs_dir)
+        )));
     }
-    if path.is_symlink() {
-        return Err(ApiError::BadRequest(
-            "a config may not be a symlink to write through".into(),
-        ));
+    crate::names::resolve_new(&settings.configs_dir, name).map_err(|e| match e {
+        crate::names::NameError::Escapes => ApiError::BadRequest(format!(
+            "{name:?}: its folder must exist inside the configs folder, and it may not be a link"
+        )),
+        other => other.into(),
+    })
+}
+
+/// The config a client means: its file name (`sweep/lr 3e-4.toml`), its
+/// path from the project (`configs/quick.py`, as a shell completes it), or,
+/// as the prototype's page sends it, its stem (`01_baseline`) when exactly
+/// one config has that stem.
+pub fn resolve_name(settings: &Settings, name: &str) -> ApiResult<String> {
+    let exists = |n: &str| {
+        crate::names::resolve_existing(&settings.configs_dir, n).is_ok_and(|p| p.is_file())
+    };
+    if exists(name) {
+        return Ok(name.to_string());
     }
-    Ok(path)
+    let folder = settings.display_path(&settings.configs_dir);
+    if let Some(rest) = name.strip_prefix(&format!("{folder}/")) {
+        if exists(rest) {
+            return Ok(rest.to_string());
+        }
+    }
+    let candidates: Vec<String> = list(&settings.configs_dir)
+        .into_iter()
+        .filter(|c| c.error.is_none())
+        .filter(|c| {
+            c.name
+                .strip_suffix(&format!(".{}", c.ext))
+                .is_some_and(|stem| stem == name)
+        })
+        .map(|c| c.name)
+        .collect();
+    match candidates.len() {
+        1 => Ok(candidates.into_iter().next().unwrap_or_default()),
+        0 => Err(ApiError::NotFound(format!(
+            "no config {name:?} in {}",
+            settings.display_path(&settings.configs_dir)
+        ))),
+        _ => Err(ApiError::Conflict(format!(
+            "{name:?} could mean {}: give the whole file name",
+            candidates.join(", ")
+        ))),
+    }
 }
 
 pub fn extension(name: &str) -> &str {
@@ -90,7 +121,7 @@ pub fn read(settings: &Settings, name: &str) -> ApiResult<ConfigFile> {
         version: version_of(&bytes),
         content: String::from_utf8(bytes)
             .map_err(|_| ApiError::BadRequest(format!("{name} is not UTF-8 text")))?,
-        mtime_ms: crate::results::mtime_ms(&meta),
+        mtime_ms: crate::fsutil::mtime_ms(&meta),
     })
 }
 
@@ -126,7 +157,7 @@ pub fn save(
             _ => {}
         }
     }
-    crate::runs::folder::write_atomic(&path, content.as_bytes())?;
+    crate::fsutil::write_atomic(&path, content.as_bytes())?;
     read(settings, name)
 }
 
@@ -135,6 +166,28 @@ fn conflict(name: &str, current: &[u8], what: &str) -> ApiError {
         "{name} {what}; reload it, compare, or save again to overwrite (current version {})",
         version_of(current)
     ))
+}
+
+/// Removes a config file (a link: the link only). Runs keep their snapshot.
+pub fn delete(settings: &Settings, name: &str) -> ApiResult<()> {
+    let path = path_for_existing(settings, name)?;
+    std::fs::remove_file(path)?;
+    Ok(())
+}
+
+/// The path of existing config `name`, not resolved through a final link,
+/// after checking that it resolves inside the configs folder.
+fn path_for_existing(settings: &Settings, name: &str) -> ApiResult<PathBuf> {
+    let not_found = || ApiError::NotFound(format!("no config {name:?}"));
+    crate::names::resolve_existing(&settings.configs_dir, name).map_err(|_| not_found())?;
+    let path = settings.configs_dir.join(name);
+    if std::fs::symlink_metadata(&path)
+        .map_err(|_| not_found())?
+        .is_dir()
+    {
+        return Err(not_found());
+    }
+    Ok(path)
 }
 
 pub fn copy(settings: &Settings, from: &str, to: &str) -> ApiResult<ConfigFile> {
@@ -148,18 +201,22 @@ pub fn copy(settings: &Settings, from: &str, to: &str) -> ApiResult<ConfigFile> 
     save(settings, to, &src.content, None, false)
 }
 
-/// The next free numbered name in the prototype's style: `03_my_experiment.py`.
+/// The next free numbered name in the prototype's style, in the same folder:
+/// `sweep/03_my experiment.py`. Always a name the copy route accepts.
 pub fn suggest_name(settings: &Settings, from: &str) -> String {
     let ext = extension(from);
-    let stem = from.trim_end_matches(&format!(".{ext}"));
-    let stem = stem.rsplit('/').next().unwrap_or(stem);
+    let (folder, file) = match from.rsplit_once('/') {
+        Some((f, n)) => (format!("{f}/"), n),
+        None => (String::new(), from),
+    };
+    let stem = file.strip_suffix(&format!(".{ext}")).unwrap_or(file);
     let base = stem
         .split_once('_')
         .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         .map(|(_, rest)| rest)
         .unwrap_or(stem);
     let mut max = 0;
-    if let Ok(entries) = std::fs::read_dir(&settings.configs_dir) {
+    if let Ok(entries) = std::fs::read_dir(settings.configs_dir.join(&folder)) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
             if let Some((num, _)) = n.split_once('_') {
@@ -169,5 +226,34 @@ pub fn suggest_name(settings: &Settings, from: &str) -> String {
             }
         }
     }
-    format!("{:02}_{base}.{ext}", max + 1)
+    let number = format!("{:02}_", max.saturating_add(1));
+    let room = crate::names::MAX_PART.saturating_sub(number.len() + ext.len() + 1);
+    let base = crate::names::truncate_bytes(base, room);
+    format!("{folder}{number}{base}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suggested_copy_name_fits_and_stays_in_its_folder() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("configs/sweep")).unwrap();
+        std::fs::write(d.path().join("configs/sweep/07_x.py"), "").unwrap();
+        let settings = Settings::load(d.path()).unwrap();
+        let long = format!("{}.py", "é".repeat(126));
+        assert_eq!(long.len(), 255);
+        let s = suggest_name(&settings, &long);
+        assert!(
+            s.len() <= 255 && s.starts_with("01_") && s.ends_with(".py"),
+            "{s}"
+        );
+        assert!(crate::names::check_relative(&s).is_ok());
+        assert_eq!(suggest_name(&settings, "sweep/07_x.py"), "sweep/08_x.py");
+        assert_eq!(
+            suggest_name(&settings, "my eval (v2).toml"),
+            "01_my eval (v2).toml"
+        );
+    }
 }

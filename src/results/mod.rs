@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-pub use report::{mtime_ms, ResultSummary};
+pub use report::ResultSummary;
 pub use samples::SampleRow;
 
 /// How long the sample table of a result that is still being written is
@@ -73,12 +73,7 @@ impl Results {
 
     /// The folder of result `name`, which must be a plain folder name.
     pub fn folder(&self, name: &str) -> ApiResult<PathBuf> {
-        crate::names::check_relative(name)?;
-        if name.contains('/') {
-            return Err(ApiError::BadRequest(
-                "a result name is one folder name".into(),
-            ));
-        }
+        crate::names::check_part(name)?;
         let path = crate::names::resolve_existing(&self.dir, name)
             .map_err(|_| ApiError::NotFound(format!("no result {name:?}")))?;
         if !path.is_dir() {
@@ -87,17 +82,38 @@ impl Results {
         Ok(path)
     }
 
+    /// Removes result `name`: the folder, or only the link when it is one,
+    /// so nothing outside `results/` is ever touched.
+    pub fn delete(&self, name: &str) -> ApiResult<()> {
+        self.folder(name)?;
+        let path = self.dir.join(name);
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.file_type().is_symlink() {
+            std::fs::remove_file(&path)?;
+        } else {
+            std::fs::remove_dir_all(&path)?;
+        }
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        Ok(())
+    }
+
     /// Every result folder, newest first. Summaries whose files did not
     /// change come from the index.
     pub fn list(&self) -> anyhow::Result<Vec<ResultSummary>> {
         let mut folders = Vec::new();
+        let mut unreadable = Vec::new();
         if let Ok(entries) = std::fs::read_dir(&self.dir) {
             for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') || !e.file_type().is_ok_and(|t| t.is_dir()) {
-                    continue;
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                match e.file_name().into_string() {
+                    Ok(name) if !name.starts_with('.') && is_dir => folders.push(name),
+                    Ok(_) => {}
+                    Err(raw) if is_dir => unreadable.push(report::unreadable_name(&raw)),
+                    Err(_) => {}
                 }
-                folders.push(name);
             }
         }
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -137,6 +153,7 @@ impl Results {
             tx.execute("DELETE FROM results WHERE name = ?1", [gone])?;
         }
         tx.commit()?;
+        out.extend(unreadable);
         out.sort_by(|a, b| {
             b.mtime_ms
                 .cmp(&a.mtime_ms)
@@ -347,7 +364,7 @@ impl Results {
     /// follow the same filters and order as the table the user is looking at.
     pub fn sample(&self, name: &str, id: &str, q: &SampleQuery) -> ApiResult<Value> {
         let dir = self.folder(name)?;
-        crate::names::check_relative(id)?;
+        crate::names::check_part(id)?;
         let needle =
             q.q.as_deref()
                 .map(str::trim)
@@ -430,7 +447,7 @@ fn pair(id: &str, a: Option<&SampleRow>, b: Option<&SampleRow>) -> Value {
 fn table_signature(dir: &Path) -> String {
     let m = |p: PathBuf| {
         std::fs::metadata(p)
-            .map(|m| report::mtime_ms(&m))
+            .map(|m| crate::fsutil::mtime_ms(&m))
             .unwrap_or(0)
     };
     format!(

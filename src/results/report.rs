@@ -7,6 +7,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::fsutil::mtime_ms;
+use crate::status::ResultStatus;
+
 /// Largest `report.json` read (a report with a huge `sample_ids` list is
 /// still far below this).
 const MAX_REPORT: u64 = 64 << 20;
@@ -18,7 +21,7 @@ pub struct ResultSummary {
     pub eval_name: String,
     /// "complete" (has report.json), "running" (events but no report yet),
     /// "malformed" (something is wrong; see `error`), "empty".
-    pub status: String,
+    pub status: ResultStatus,
     pub timestamp: Option<String>,
     pub mtime_ms: u64,
     pub total_samples: Option<u64>,
@@ -43,19 +46,28 @@ pub fn signature(dir: &Path) -> String {
     )
 }
 
-pub fn mtime_ms(meta: &std::fs::Metadata) -> u64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// A folder whose name is not UTF-8 cannot be named in a URL or JSON, so it
+/// is listed with what to do instead of being left out.
+pub fn unreadable_name(raw: &std::ffi::OsStr) -> ResultSummary {
+    let shown = raw.to_string_lossy().into_owned();
+    ResultSummary {
+        name: shown.clone(),
+        eval_name: shown,
+        status: ResultStatus::Malformed,
+        timestamp: None,
+        mtime_ms: 0,
+        total_samples: None,
+        summary_metrics: Default::default(),
+        dataset_path: None,
+        error: Some("the folder name is not valid UTF-8: rename it to open it".into()),
+    }
 }
 
 pub fn read_summary(dir: &Path, name: &str) -> ResultSummary {
     let mut s = ResultSummary {
         name: name.to_string(),
         eval_name: name.to_string(),
-        status: "empty".into(),
+        status: ResultStatus::Empty,
         timestamp: None,
         mtime_ms: std::fs::metadata(dir).map(|m| mtime_ms(&m)).unwrap_or(0),
         total_samples: None,
@@ -66,7 +78,7 @@ pub fn read_summary(dir: &Path, name: &str) -> ResultSummary {
     let report_path = match crate::names::resolve_existing(dir, "report.json") {
         Ok(p) => p,
         Err(_) if dir.join("report.json").is_symlink() => {
-            s.status = "malformed".into();
+            s.status = ResultStatus::Malformed;
             s.error = Some("report.json points outside the result folder".into());
             return s;
         }
@@ -74,23 +86,26 @@ pub fn read_summary(dir: &Path, name: &str) -> ResultSummary {
     };
     match read_report(&report_path) {
         Ok(Some(report)) => {
-            s.status = "complete".into();
+            s.status = ResultStatus::Complete;
             apply_report(&mut s, &report);
         }
         Ok(None) => {
+            let has_nothing = std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
             if dir.join("events.jsonl").exists() {
-                s.status = "running".into();
+                s.status = ResultStatus::Running;
+            } else if has_nothing {
+                // A folder a run has just made: nothing wrong with it yet.
             } else if !dir.join("trajectories").is_dir() && !dir.join("samples").is_dir() {
-                s.status = "malformed".into();
+                s.status = ResultStatus::Malformed;
                 s.error = Some("no report.json, events.jsonl, trajectories/ or samples/".into());
             }
-            if s.status != "malformed" {
+            if s.status != ResultStatus::Malformed {
                 s.total_samples = count_files(&dir.join("trajectories"))
                     .or_else(|| count_files(&dir.join("samples")));
             }
         }
         Err(e) => {
-            s.status = "malformed".into();
+            s.status = ResultStatus::Malformed;
             s.error = Some(e);
         }
     }
@@ -182,18 +197,18 @@ mod tests {
         };
         let ok = case("ok", Some(br#"{"config_name":"old","summary_metrics":{"mean_reward":0.5,"note":"x"},"sample_ids":["a","b"]}"#));
         assert_eq!(
-            (ok.status.as_str(), ok.eval_name.as_str(), ok.total_samples),
-            ("complete", "old", Some(2))
+            (ok.status, ok.eval_name.as_str(), ok.total_samples),
+            (ResultStatus::Complete, "old", Some(2))
         );
         assert_eq!(ok.summary_metrics.len(), 1);
         let empty = case("zero", Some(b""));
-        assert_eq!(empty.status, "malformed");
+        assert_eq!(empty.status, ResultStatus::Malformed);
         assert!(empty.error.unwrap().contains("0 bytes"));
         let half = case("half", Some(br#"{"eval_name": "x", "summ"#));
         assert!(half.error.unwrap().contains("not valid JSON"));
         let list = case("list", Some(b"[1,2]"));
         assert!(list.error.unwrap().contains("not a JSON object"));
         let none = case("none", None);
-        assert_eq!(none.status, "empty");
+        assert_eq!(none.status, ResultStatus::Empty);
     }
 }

@@ -53,7 +53,7 @@ pub fn sample_ids(dir: &Path, report: Option<&Value>) -> Vec<String> {
     }
     found.sort();
     ids.extend(found);
-    ids.retain(|id| crate::names::check_relative(id).is_ok() && !id.contains('/'));
+    ids.retain(|id| crate::names::check_part(id).is_ok());
     ids
 }
 

@@ -6,10 +6,12 @@
 //! written to `NAME.partial` and renamed, so a reader never sees half a file.
 //! The folder alone is enough to rebuild the run's row in the index.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{read_json, write_atomic, write_json};
+use crate::status::RunStatus;
 
 /// What the run is, fixed at launch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,15 +63,15 @@ pub struct ExitInfo {
 }
 
 impl ExitInfo {
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> RunStatus {
         if self.lost {
-            "lost"
+            RunStatus::Lost
         } else if self.stopped {
-            "stopped"
+            RunStatus::Stopped
         } else if self.exit_code == Some(0) {
-            "succeeded"
+            RunStatus::Succeeded
         } else {
-            "failed"
+            RunStatus::Failed
         }
     }
 }
@@ -132,33 +134,4 @@ impl RunFolder {
     pub fn write_result_dir(&self, rel: &str) -> anyhow::Result<()> {
         write_atomic(&self.dir.join("result_dir"), rel.as_bytes())
     }
-}
-
-fn read_json<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
-}
-
-fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    write_atomic(path, &serde_json::to_vec_pretty(value)?)
-}
-
-/// Writes `NAME.partial`, syncs it and renames it over `NAME`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    // Never through a planted symlink: remove what is there (a link is
-    // removed, not its target) and create the file anew, exclusively.
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
 }

@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::logfile::LogIndex;
 use crate::record::now_ms;
 use crate::settings::{expand, Placeholders, Settings};
+use crate::status::RunStatus;
 use folder::{ExitInfo, RunFolder, RunInfo, Spec};
 pub use store::Run;
 use store::RunStore;
@@ -100,13 +101,13 @@ impl Runs {
     /// and records an end the monitor has not noticed yet, so a client that
     /// saw `complete` never reads `running` afterwards.
     fn fresh(&self, mut run: Run) -> Run {
-        if run.status == "running" && self.folder(&run.run_id).has_exit() {
+        if run.status == RunStatus::Running && self.folder(&run.run_id).has_exit() {
             self.check_running();
             if let Ok(Some(updated)) = self.store().get(&run.run_id) {
                 return updated;
             }
         }
-        if run.status == "running" {
+        if run.status == RunStatus::Running {
             run.records = self.record_count(&run.run_id);
             run.result_dir = self.folder(&run.run_id).read_result_dir();
         }
@@ -133,12 +134,11 @@ impl Runs {
     /// Queues a run of `config_name` and starts it if a slot is free.
     pub fn launch(&self, config_name: &str) -> ApiResult<Run> {
         let config_path = crate::names::resolve_existing(&self.settings.configs_dir, config_name)
-            .map_err(|e| match e {
-            crate::names::NameError::Escapes => ApiError::NotFound(format!(
+            .map_err(|_| {
+            ApiError::NotFound(format!(
                 "no config {config_name:?} in {}",
-                self.settings.configs_dir.display()
-            )),
-            other => other.into(),
+                self.settings.display_path(&self.settings.configs_dir)
+            ))
         })?;
         if !config_path.is_file() {
             return Err(ApiError::BadRequest(format!(
@@ -174,7 +174,7 @@ impl Runs {
         let run = Run {
             run_id: run_id.clone(),
             config_name: config_name.to_string(),
-            status: "queued".into(),
+            status: RunStatus::Queued,
             command,
             created_at,
             started_at: None,
@@ -196,7 +196,10 @@ impl Runs {
     /// Starts queued runs, oldest first, while slots are free.
     pub fn schedule(&self) {
         let store = self.store();
-        let (running, queued) = match (store.with_status("running"), store.with_status("queued")) {
+        let (running, queued) = match (
+            store.with_status(RunStatus::Running),
+            store.with_status(RunStatus::Queued),
+        ) {
             (Ok(r), Ok(q)) => (r.len(), q),
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!("reading the queue: {e:#}");
@@ -221,7 +224,7 @@ impl Runs {
             run.sup_pid = Some(sup.pid);
             run.sup_start = Some(sup.start_time);
             run.started_at = Some(sup.started_at);
-            run.status = "running".into();
+            run.status = RunStatus::Running;
             if !crate::procinfo::is_same_process(sup.pid, sup.start_time) && !folder.has_exit() {
                 let exit = ExitInfo {
                     ended_at: now_ms(),
@@ -240,7 +243,7 @@ impl Runs {
                 let pid = child.id() as i32;
                 run.sup_pid = Some(pid);
                 run.sup_start = crate::procinfo::start_time(pid);
-                run.status = "running".into();
+                run.status = RunStatus::Running;
                 run.started_at = Some(now_ms());
                 self.children
                     .lock()
@@ -313,7 +316,7 @@ impl Runs {
     /// Notices runs that ended, and supervisors that vanished without
     /// recording an exit (those runs are `lost`).
     pub fn check_running(&self) {
-        let running = match self.store().with_status("running") {
+        let running = match self.store().with_status(RunStatus::Running) {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("reading running runs: {e:#}");
@@ -378,8 +381,8 @@ impl Runs {
     /// does that, so it happens even if the server goes away meanwhile).
     pub fn stop(&self, id: &str) -> ApiResult<Run> {
         let run = self.get(id)?;
-        match run.status.as_str() {
-            "queued" => {
+        match run.status {
+            RunStatus::Queued => {
                 let exit = ExitInfo {
                     ended_at: now_ms(),
                     stopped: true,
@@ -392,7 +395,7 @@ impl Runs {
                 self.announce(&run);
                 Ok(run)
             }
-            "running" => {
+            RunStatus::Running => {
                 if let (Some(pid), Some(start)) = (run.sup_pid, run.sup_start) {
                     if crate::procinfo::is_same_process(pid, start) {
                         let _ = nix::sys::signal::kill(
@@ -432,7 +435,7 @@ impl Runs {
 }
 
 fn apply_exit(run: &mut Run, exit: &ExitInfo) {
-    run.status = exit.status().to_string();
+    run.status = exit.status();
     run.ended_at = Some(exit.ended_at);
     run.exit_code = exit.exit_code;
     run.signal = exit.signal;

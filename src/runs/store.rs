@@ -6,16 +6,17 @@ use std::path::Path;
 
 use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::folder::RunFolder;
+use crate::status::RunStatus;
 
 /// A run as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Run {
     pub run_id: String,
     pub config_name: String,
-    pub status: String,
+    pub status: RunStatus,
     pub command: Vec<String>,
     pub created_at: u64,
     pub started_at: Option<u64>,
@@ -33,7 +34,7 @@ pub struct Run {
 
 impl Run {
     pub fn is_active(&self) -> bool {
-        self.status == "queued" || self.status == "running"
+        self.status.is_active()
     }
 }
 
@@ -77,7 +78,7 @@ impl RunStore {
             params![
                 run.run_id,
                 run.config_name,
-                run.status,
+                run.status.as_str(),
                 serde_json::to_string(&run.command)?,
                 run.created_at,
                 run.started_at,
@@ -114,11 +115,11 @@ impl RunStore {
     }
 
     /// Runs with this status, oldest first (the queue order).
-    pub fn with_status(&self, status: &str) -> anyhow::Result<Vec<Run>> {
+    pub fn with_status(&self, status: RunStatus) -> anyhow::Result<Vec<Run>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM runs WHERE status = ?1 ORDER BY id"
         ))?;
-        let rows = stmt.query_map([status], from_row)?;
+        let rows = stmt.query_map([status.as_str()], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -146,13 +147,13 @@ impl RunStore {
             let exit = folder.read_exit();
             let status = match (&exit, &sup) {
                 (Some(e), _) => e.status(),
-                (None, Some(_)) => "running",
-                (None, None) => "queued",
+                (None, Some(_)) => RunStatus::Running,
+                (None, None) => RunStatus::Queued,
             };
             self.insert(&Run {
                 run_id: info.run_id,
                 config_name: info.config_name,
-                status: status.to_string(),
+                status,
                 command: info.command,
                 created_at: info.created_at,
                 started_at: sup.map(|s| s.started_at),
@@ -177,7 +178,9 @@ fn from_row(row: &Row) -> rusqlite::Result<Run> {
     Ok(Run {
         run_id: row.get(0)?,
         config_name: row.get(1)?,
-        status: row.get(2)?,
+        // A state this version does not know (a newer devloop wrote it)
+        // reads as lost rather than failing the whole list.
+        status: RunStatus::parse(&row.get::<_, String>(2)?).unwrap_or(RunStatus::Lost),
         command: serde_json::from_str(&command).unwrap_or_default(),
         created_at,
         started_at: row.get(5)?,

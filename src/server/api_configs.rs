@@ -4,25 +4,16 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{blocking, ApiJson, AppState};
-use crate::configs::{self, CONFIG_EXTENSIONS};
+use crate::configs;
 use crate::error::{ApiError, ApiResult};
-
-#[derive(Serialize)]
-pub struct ConfigEntry {
-    name: String,
-    ext: String,
-    size: u64,
-    mtime_ms: u64,
-    last_run: Option<Value>,
-}
 
 pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
     let dir = app.runs.settings.configs_dir.clone();
-    let mut configs = blocking(move || Ok(list_configs(&dir))).await?;
+    let mut configs = blocking(move || Ok(configs::list(&dir))).await?;
     let runs = app.runs.list(10_000)?;
     for c in &mut configs {
         if let Some(run) = runs.iter().find(|r| r.config_name == c.name) {
@@ -33,47 +24,6 @@ pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
         }
     }
     Ok(Json(json!({ "configs": configs })))
-}
-
-/// Configs under `dir` (two levels of sub-folders), names starting with `_`
-/// or `.` hidden, sorted by name.
-fn list_configs(dir: &std::path::Path) -> Vec<ConfigEntry> {
-    let mut out = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new(), 0)];
-    while let Some((path, prefix, depth)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&path) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('_') || name.starts_with('.') {
-                continue;
-            }
-            let rel = format!("{prefix}{name}");
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                if depth < 2 {
-                    stack.push((entry.path(), format!("{rel}/"), depth + 1));
-                }
-                continue;
-            }
-            let ext = configs::extension(&name).to_string();
-            if !CONFIG_EXTENSIONS.contains(&ext.as_str())
-                || crate::names::check_relative(&rel).is_err()
-            {
-                continue;
-            }
-            out.push(ConfigEntry {
-                name: rel,
-                ext,
-                size: meta.len(),
-                mtime_ms: crate::results::mtime_ms(&meta),
-                last_run: None,
-            });
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
 }
 
 pub async fn read(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
@@ -122,6 +72,20 @@ fn written(app: &AppState, file: configs::ConfigFile) -> ApiResult<Json<Value>> 
     Ok(Json(
         serde_json::to_value(file).map_err(anyhow::Error::from)?,
     ))
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let runs = app.runs.clone();
+    let n = name.clone();
+    blocking(move || configs::delete(&runs.settings, &n)).await?;
+    let _ = app
+        .runs
+        .bus
+        .send(json!({"type": "configs_changed", "name": name}).to_string());
+    Ok(Json(json!({ "deleted": true, "name": name })))
 }
 
 #[derive(Deserialize)]

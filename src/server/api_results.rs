@@ -14,13 +14,14 @@ use serde_json::{json, Value};
 use super::{blocking, AppState};
 use crate::error::ApiResult;
 use crate::results::SampleQuery;
+use crate::status::{ResultStatus, RunStatus};
 
 /// A result without a report whose events have not changed for this long,
 /// and no live run writing it, is shown as `incomplete`.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Result folder name → (id, status) of the newest run that wrote it.
-fn run_links(app: &AppState) -> HashMap<String, (String, String)> {
+fn run_links(app: &AppState) -> HashMap<String, (String, RunStatus)> {
     let mut links = HashMap::new();
     if let Ok(runs) = app.runs.list(10_000) {
         for run in runs.into_iter().rev() {
@@ -42,13 +43,13 @@ fn run_links(app: &AppState) -> HashMap<String, (String, String)> {
 fn live_status(
     app: &AppState,
     summary: &mut crate::results::ResultSummary,
-    run: Option<&(String, String)>,
+    run: Option<&(String, RunStatus)>,
 ) {
-    if summary.status != "running" {
+    if summary.status != ResultStatus::Running {
         return;
     }
     let alive = match run {
-        Some((_, status)) => status == "queued" || status == "running",
+        Some((_, status)) => status.is_active(),
         None => std::fs::metadata(app.results.dir.join(&summary.name).join("events.jsonl"))
             .and_then(|m| m.modified())
             .ok()
@@ -56,7 +57,7 @@ fn live_status(
             .is_some_and(|age| age < STALE_AFTER),
     };
     if !alive {
-        summary.status = "incomplete".into();
+        summary.status = ResultStatus::Incomplete;
         summary.error = Some("no report.json, and nothing is writing it any more".into());
     }
 }
@@ -117,6 +118,29 @@ pub async fn sample(
     Ok(Json(
         blocking(move || results.sample(&name, &id, &q)).await?,
     ))
+}
+
+/// Deletes a result folder (a link to one: the link only). Refused while a
+/// run that writes it is still going.
+pub async fn delete(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if let Some((id, status)) = run_links(&app).get(&name) {
+        if status.is_active() {
+            return Err(crate::error::ApiError::Conflict(format!(
+                "run {id} is {status} and still writes {name:?}; stop it first"
+            )));
+        }
+    }
+    let results = app.results.clone();
+    let n = name.clone();
+    blocking(move || results.delete(&n)).await?;
+    let _ = app
+        .runs
+        .bus
+        .send(json!({"type": "results_changed", "deleted": name}).to_string());
+    Ok(Json(json!({ "deleted": true, "name": name })))
 }
 
 #[derive(Deserialize)]

@@ -11,25 +11,22 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{blocking, ApiJson, AppState};
+use crate::api::{LaunchReply, LaunchRequest, RunsReply};
 use crate::error::{ApiError, ApiResult};
 use crate::logfile::read_lines;
 use crate::names::check_run_id;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LaunchRequest {
-    config_name: String,
-}
-
 pub async fn launch(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<LaunchRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LaunchReply>> {
     let runs = app.runs.clone();
     let run = blocking(move || {
+        crate::names::check_relative(&req.config_name)?;
+        let name = crate::configs::resolve_name(&runs.settings, &req.config_name)?;
         // An invalid config is refused before anything starts.
-        if let Ok(file) = crate::configs::read(&runs.settings, &req.config_name) {
-            let check = crate::configs::validate(&runs.settings, &req.config_name, &file.content);
+        if let Ok(file) = crate::configs::read(&runs.settings, &name) {
+            let check = crate::configs::validate(&runs.settings, &name, &file.content);
             if let Some(p) = check.problems.first() {
                 let at = match (p.line, p.column) {
                     (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
@@ -37,21 +34,21 @@ pub async fn launch(
                     _ => String::new(),
                 };
                 return Err(ApiError::BadRequest(format!(
-                    "{} is not valid{at}: {}",
-                    req.config_name, p.message
+                    "{name} is not valid{at}: {}",
+                    p.message
                 )));
             }
         }
-        runs.launch(&req.config_name)
+        runs.launch(&name)
     })
     .await?;
-    Ok(Json(json!({
-        "success": true,
-        "run_id": run.run_id,
-        "command": crate::supervisor::display_command(&run.command),
-        "status": run.status,
-        "run": run,
-    })))
+    Ok(Json(LaunchReply {
+        success: true,
+        run_id: run.run_id.clone(),
+        command: crate::supervisor::display_command(&run.command),
+        status: run.status,
+        run,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -62,9 +59,9 @@ pub struct ListQuery {
 pub async fn list(
     State(app): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RunsReply>> {
     let runs = app.runs.list(q.limit.unwrap_or(500).min(10_000))?;
-    Ok(Json(json!({ "runs": runs })))
+    Ok(Json(RunsReply { runs }))
 }
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -97,6 +94,27 @@ pub async fn stream(
     Query(q): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    open_stream(app, id, q, headers, false)
+}
+
+/// The prototype's route: the same stream, whose output events also carry
+/// `line` (the text), since the prototype's page reads `data.line`.
+pub async fn seed_stream(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    open_stream(app, id, q, headers, true)
+}
+
+fn open_stream(
+    app: AppState,
+    id: String,
+    q: StreamQuery,
+    headers: HeaderMap,
+    seed_line: bool,
+) -> ApiResult<Response> {
     app.runs.get(&id)?;
     // EventSource resends the URL it started with, so its header wins.
     let last_event_id = headers
@@ -114,7 +132,10 @@ pub async fn stream(
         app.watchers.clone(),
         id,
         after,
-        matches!(q.batch.as_deref(), Some("1" | "true")),
+        super::stream::Shape {
+            batch: matches!(q.batch.as_deref(), Some("1" | "true")),
+            seed_line,
+        },
     ))
 }
 

@@ -17,7 +17,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::error::ApiError;
 use crate::runs::Runs;
@@ -60,12 +60,13 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.into()))?
 }
 
-async fn health(State(app): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "ok": true,
-        "version": env!("CARGO_PKG_VERSION"),
-        "project": app.runs.settings.project,
-    }))
+async fn health(State(app): State<AppState>) -> Json<crate::api::HealthReply> {
+    Json(crate::api::HealthReply {
+        ok: true,
+        version: env!("CARGO_PKG_VERSION").into(),
+        project: app.runs.settings.project.clone(),
+        configs_dir: app.runs.settings.configs_dir.clone(),
+    })
 }
 
 async fn events(State(app): State<AppState>) -> axum::response::Response {
@@ -85,7 +86,8 @@ pub fn router(state: AppState, guard: Guard) -> Router {
             "/api/configs/{*name}",
             get(api_configs::read)
                 .put(api_configs::save)
-                .post(api_configs::copy),
+                .post(api_configs::copy)
+                .delete(api_configs::delete),
         )
         .route("/api/runs/{id}/config", get(api_configs::run_config))
         .route("/api/datasets", get(api_configs::datasets))
@@ -99,10 +101,13 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/api/runs/{id}/stop", post(api_runs::stop))
         .route("/api/runs/{id}/log", get(api_runs::log))
         .route("/api/runs/{id}/stream", get(api_runs::stream))
-        .route("/api/stream/{id}", get(api_runs::stream))
+        .route("/api/stream/{id}", get(api_runs::seed_stream))
         .route("/api/events", get(events))
         .route("/api/results", get(api_results::list))
-        .route("/api/results/{name}", get(api_results::get))
+        .route(
+            "/api/results/{name}",
+            get(api_results::get).delete(api_results::delete),
+        )
         .route(
             "/api/results/{name}/distribution",
             get(api_results::distribution),
@@ -154,26 +159,20 @@ pub fn watch_files(state: &AppState) {
     });
 }
 
-/// Names, sizes and mtimes of the files in `dir` and its sub-folders.
+/// Names, sizes and mtimes of the files in `dir` and its sub-folders, at
+/// any depth (links are not followed, as the config list does not).
 fn dir_fingerprint(dir: &std::path::Path) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut stack = vec![(dir.to_path_buf(), 0)];
-    while let Some((d, depth)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        let mut entries: Vec<_> = entries.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let Ok(meta) = e.metadata() else { continue };
-            e.file_name().hash(&mut h);
-            meta.len().hash(&mut h);
-            crate::results::mtime_ms(&meta).hash(&mut h);
-            if meta.is_dir() && depth < 2 {
-                stack.push((e.path(), depth + 1));
-            }
-        }
+    for e in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let Ok(meta) = e.metadata() else { continue };
+        e.path().hash(&mut h);
+        meta.len().hash(&mut h);
+        crate::fsutil::mtime_ms(&meta).hash(&mut h);
     }
     h.finish()
 }

@@ -43,6 +43,15 @@ fn data_event(json: &serde_json::Value) -> Bytes {
     Bytes::from(format!("data: {json}\n\n"))
 }
 
+/// How records are put into events.
+#[derive(Clone, Copy)]
+pub struct Shape {
+    /// One event per read of many records.
+    pub batch: bool,
+    /// Output events also carry `line`, the text (the prototype's page).
+    pub seed_line: bool,
+}
+
 /// Streams the records of run `id` after seq `after`, then live ones, then
 /// `complete` once the run has ended. With `batch`, each event carries every
 /// record read at once (`{"type":"batch","records":[...]}`, `id:` the last
@@ -53,11 +62,11 @@ pub fn run_stream(
     watchers: LogWatchers,
     id: String,
     after: u64,
-    batch: bool,
+    shape: Shape,
 ) -> Response {
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
-        if let Err(e) = produce(runs, watchers, id, after, batch, &tx).await {
+        if let Err(e) = produce(runs, watchers, id, after, shape, &tx).await {
             tracing::warn!("stream ended: {e:#}");
             let msg = serde_json::json!({"type": "error", "message": format!("{e:#}")});
             let _ = tx.send(Ok(data_event(&msg))).await;
@@ -71,9 +80,10 @@ async fn produce(
     watchers: LogWatchers,
     id: String,
     after: u64,
-    batch: bool,
+    shape: Shape,
     tx: &Tx,
 ) -> anyhow::Result<()> {
+    let batch = shape.batch;
     let folder = runs.folder(&id);
     let sub = watchers.subscribe(&folder.dir);
     let mut changes = sub.rx.clone();
@@ -105,7 +115,10 @@ async fn produce(
                     use std::io::Write;
                     if !batch {
                         let _ = write!(out, "id: {s}\ndata: ");
-                        out.extend_from_slice(raw);
+                        match shape.seed_line.then(|| with_line(raw)).flatten() {
+                            Some(v) => out.extend_from_slice(&v),
+                            None => out.extend_from_slice(raw),
+                        }
                         out.extend_from_slice(b"\n\n");
                     } else {
                         out.extend_from_slice(if last == 0 {
@@ -136,13 +149,20 @@ async fn produce(
         }
         if ended {
             let exit = folder.read_exit().unwrap_or_default();
-            let complete = serde_json::json!({
-                "type": "complete",
-                "exit_code": exit.exit_code,
-                "signal": exit.signal,
-                "status": exit.status(),
-            });
-            let _ = tx.send(Ok(data_event(&complete))).await;
+            let (r, run_id) = (runs.clone(), id.clone());
+            let run = tokio::task::spawn_blocking(move || r.get(&run_id).ok())
+                .await
+                .ok()
+                .flatten();
+            let complete = crate::api::Complete {
+                exit_code: exit.exit_code,
+                signal: exit.signal,
+                status: exit.status(),
+                run,
+            };
+            let mut v = serde_json::to_value(&complete)?;
+            v["type"] = "complete".into();
+            let _ = tx.send(Ok(data_event(&v))).await;
             return Ok(());
         }
         if !folder.dir.exists() {
@@ -170,6 +190,15 @@ async fn produce(
             _ = tx.closed() => return Ok(()),
         }
     }
+}
+
+/// An output record with `line` added beside `text`; `None` for records
+/// without text (events), which pass through unchanged.
+fn with_line(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut v: serde_json::Value = serde_json::from_slice(raw).ok()?;
+    let text = v.get("text")?.clone();
+    v.as_object_mut()?.insert("line".into(), text);
+    serde_json::to_vec(&v).ok()
 }
 
 /// Project-wide change notices. A viewer that fell too far behind gets

@@ -69,6 +69,6 @@ fn logs_and_stop_work_on_a_running_run() {
     let logs = cli(&s, &["logs", &id]);
     assert!(String::from_utf8_lossy(&logs.stdout).contains("step 1"));
     let bad = cli(&s, &["stop", "no-such-run"]);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no run"));
 }

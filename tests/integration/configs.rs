@@ -86,7 +86,6 @@ fn copy_checks_the_new_name_and_suggests_a_numbered_one() {
     for (bad, want) in [
         ("02_baseline.py", 409),
         ("../x.py", 400),
-        ("a b.py", 400),
         ("x.toml", 400),
         ("x.sh", 400),
     ] {

@@ -1,4 +1,4 @@
-//! Security (DESIGN §8), beyond `security.rs`: every name-taking endpoint
+//! Security, beyond `security.rs`: every name-taking endpoint
 //! against path escapes (`../`, absolute, URL-encoded, double-encoded,
 //! symlinks inside the project pointing out), CSRF on every state-changing
 //! route, Host spoofing variants, the token off loopback in every place it
@@ -112,6 +112,20 @@ fn fixture() -> Fixture {
     Fixture { p, outside }
 }
 
+/// A write was refused, or it made exactly `configs/NAME` (then removed).
+fn assert_refused_or_inside(f: &Fixture, what: &str, answer: (u16, String), name: &str) {
+    if answer.0 != 200 {
+        return assert_refused(what, answer);
+    }
+    let configs = f.p.path().join("configs").canonicalize().unwrap();
+    let made = configs.join(name);
+    assert!(
+        made.is_file() && made.canonicalize().unwrap().parent() == Some(&*configs),
+        "{what}: accepted but did not make configs/{name}"
+    );
+    std::fs::remove_file(made).unwrap();
+}
+
 fn assert_refused(what: &str, (code, body): (u16, String)) {
     assert!(
         (400..500).contains(&code),
@@ -163,15 +177,19 @@ fn config_endpoints_refuse_every_escape() {
             &format!("GET config {name}"),
             request(s.port, "GET", &format!("/api/configs/{name}"), None),
         );
-        assert_refused(
-            &format!("PUT config {name}"),
-            request(
-                s.port,
-                "PUT",
-                &format!("/api/configs/{name}"),
-                Some(&json!({"content": "pwned = 1", "force": true}).to_string()),
-            ),
+        // A double-encoded or backslashed name decodes to a literal file
+        // name inside configs/ (`%2e%2e%2fsecret.py`): a save may make it,
+        // as long as that is where it lands.
+        let answer = request(
+            s.port,
+            "PUT",
+            &format!("/api/configs/{name}"),
+            Some(&json!({"content": "pwned = 1", "force": true}).to_string()),
         );
+        let once = percent_encoding::percent_decode_str(name)
+            .decode_utf8_lossy()
+            .into_owned();
+        assert_refused_or_inside(&f, &format!("PUT config {name}"), answer, &once);
         assert_refused(
             &format!("copy from {name}"),
             request(
@@ -186,16 +204,17 @@ fn config_endpoints_refuse_every_escape() {
             .replace("%2f", "/")
             .replace("%2e", ".")
             .replace("%2E", ".");
+        // In a body a name is taken literally: `..%2Fsecret.py` is a file of
+        // that name inside configs/, which a user may make. What may never
+        // happen is a file landing anywhere else.
         for new_name in [name.to_string(), decoded.clone()] {
-            assert_refused(
-                &format!("copy to {new_name}"),
-                request(
-                    s.port,
-                    "POST",
-                    "/api/configs/ok.py",
-                    Some(&json!({ "new_name": new_name }).to_string()),
-                ),
+            let answer = request(
+                s.port,
+                "POST",
+                "/api/configs/ok.py",
+                Some(&json!({ "new_name": new_name }).to_string()),
             );
+            assert_refused_or_inside(&f, &format!("copy to {new_name}"), answer, &new_name);
         }
         for body in [
             json!({ "name": decoded }),

@@ -9,6 +9,7 @@ mod configs;
 mod faults;
 mod hostile;
 mod lifecycle;
+mod names;
 mod output;
 mod results;
 mod security;

@@ -176,7 +176,10 @@ pub fn check_name(base: &Path, name: &str) {
                 .all(|c| matches!(c, std::path::Component::Normal(_))),
             "{name:?} accepted with a non-plain part"
         );
-        assert!(!name.contains('\0') && !name.contains('\\') && !name.contains('%'));
+        assert!(!name.contains('\0'));
+        assert!(name
+            .split('/')
+            .all(|part| part.len() <= devloop::names::MAX_PART));
     }
     match resolve_existing(&configs, name) {
         Ok(path) => {
@@ -227,7 +230,7 @@ pub fn check_results(base: &Path, files: &ResultFiles) {
     let _ = std::fs::remove_dir_all(&r);
     std::fs::create_dir_all(r.join("samples")).unwrap();
     std::fs::create_dir_all(r.join("trajectories")).unwrap();
-    let id = if devloop::names::check_relative(&files.id).is_ok() && !files.id.contains('/') {
+    let id = if devloop::names::check_part(&files.id).is_ok() {
         files.id.as_str()
     } else {
         "s1"

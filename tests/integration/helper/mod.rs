@@ -21,7 +21,7 @@ pub fn bin() -> &'static str {
 
 pub fn workload(name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/workloads")
+        .join("tests/workloads")
         .join(name);
     assert!(p.exists(), "workload {} missing", p.display());
     p
@@ -65,7 +65,7 @@ impl Project {
         self
     }
 
-    /// A config that runs one of the shared workloads with arguments.
+    /// A config that runs one of the workloads in `tests/workloads` with arguments.
     pub fn workload_config(&self, name: &str, workload_name: &str, args: &[&str]) -> &Self {
         let argv: Vec<String> = std::iter::once(workload_name.to_string())
             .chain(args.iter().map(|a| a.to_string()))
@@ -150,6 +150,10 @@ impl Server {
 
     pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
         respond(ureq::post(&format!("{}{path}", self.url)).send_json(body))
+    }
+
+    pub fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        respond(ureq::put(&format!("{}{path}", self.url)).send_json(body))
     }
 
     pub fn delete(&self, path: &str) -> (u16, Value) {
