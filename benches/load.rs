@@ -2,8 +2,8 @@
 //! loopback connection, hammer `GET /api/runs`, `/api/results` and
 //! `/api/configs` for a bounded time (and at most a bounded number of
 //! requests) while runs stream to SSE viewers. Prints requests/s and
-//! p50/p99/max latency per route. Installs nothing; needs python3 and
-//! `../shared/workloads`.
+//! p50/p99/max latency per route. Installs nothing; needs python3 (the
+//! runs are the repo's `tests/workloads`).
 //!
 //! Knobs (environment): `LOAD_SECS` (10), `LOAD_THREADS` (8),
 //! `LOAD_MAX_REQUESTS` (2,000,000), `LOAD_STREAMING_RUNS` (4),
@@ -103,7 +103,7 @@ impl Conn {
 
 fn workload(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/workloads")
+        .join("tests/workloads")
         .join(name)
         .to_string_lossy()
         .into_owned()

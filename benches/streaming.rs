@@ -1,6 +1,6 @@
 //! `cargo bench --bench streaming`: throughput, latency and memory of the run
-//! output path (supervisor → log file → server → SSE client) on the shared
-//! workloads. Prints figures; asserts nothing about timing.
+//! output path (supervisor → log file → server → SSE client) on the
+//! workloads in `tests/workloads`. Prints figures; asserts nothing about timing.
 //!
 //! Sizes can be lowered for a quick look: BENCH_FLOOD_LINES (default
 //! 1000000), BENCH_MEM_BYTES (default 1 GiB), BENCH_VIEWERS (default 100).
@@ -21,7 +21,7 @@ fn env_num(name: &str, default: u64) -> u64 {
 }
 
 fn workloads() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/workloads")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads")
 }
 
 struct Server {

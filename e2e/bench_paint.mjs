@@ -1,11 +1,11 @@
 // Benchmark (prints figures, no thresholds), in headless Chromium against the real server:
 //  1. write→paint latency: a run prints `tick N SEND_NS` (time.time_ns() at write)
-//     at 200 lines/s (shared/workloads/ticker.py); the page notes when each line's
+//     at 200 lines/s (tests/workloads/ticker.py); the page notes when each line's
 //     row enters the DOM (MutationObserver) and when that frame has been painted
 //     (a task posted from the observer runs after the frame's rendering), on the
 //     wall clock (performance.timeOrigin + performance.now()). p50/p90/p99/max.
 //  2. the page's JS heap and DOM size after a 1,000,000-line run has streamed into it
-//     (shared/workloads/flood.py), and how long the page took to show all of it.
+//     (tests/workloads/flood.py), and how long the page took to show all of it.
 // Usage: node bench_paint.mjs [--rate 200] [--count 2000] [--lines 1000000]
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Server, REPO, launchBrowser, openPage, launchFromPage, runView } from './helper.mjs';
 
 const { values: opt } = parseArgs({ options: { rate: { type: 'string', default: '200' }, count: { type: 'string', default: '2000' }, lines: { type: 'string', default: '1000000' } } });
-const WORKLOADS = process.env.WORKLOADS || path.resolve(REPO, '..', 'shared', 'workloads');
+const WORKLOADS = process.env.WORKLOADS || path.join(REPO, 'tests', 'workloads');
 for (const w of ['ticker.py', 'flood.py']) if (!existsSync(path.join(WORKLOADS, w))) throw new Error(`${w} not found in ${WORKLOADS} (set WORKLOADS)`);
 
 /** A config that runs a workload with arguments (configs are run as `python3 {config}`). */

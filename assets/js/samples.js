@@ -1,4 +1,4 @@
-// The structured view of a run (DESIGN §6), built from its event records:
+// The structured view of a run, built from its event records (the README's record format):
 // overall progress (done/total, elapsed, rate) and one block per sample with its
 // turn, its assistant text streaming token by token, and its reward when done.
 // Finished samples collapse; running ones stay open.

@@ -1,4 +1,4 @@
-//! Faults (DESIGN §2–4): the server SIGKILLed at random moments while runs
+//! Faults: the server SIGKILLed at random moments while runs
 //! flood, tick and redraw progress bars; a supervisor SIGKILLed; a full disk;
 //! a run that is silent for a long time and one that prints a lot. Every run
 //! must end with its complete log and its true exit status.
@@ -528,7 +528,7 @@ fn loud_run(lines: u64, bytes: u64, max_growth: Option<u64>) {
         "loud run: {lines} lines, {output_mib} MiB; server RSS {} KiB before, peak {} KiB while streaming",
         rss_before, peak
     );
-    // Server memory does not grow with output size (DESIGN §2): it never
+    // Server memory does not grow with output size: it never
     // holds a run's output, only a bounded buffer per viewer.
     if let Some(fraction) = max_growth {
         assert!(

@@ -1,4 +1,4 @@
-//! Streams (DESIGN §4): hundreds of SSE viewers on concurrent runs, a third
+//! Streams: hundreds of SSE viewers on concurrent runs, a third
 //! of them dropping and resuming with `Last-Event-ID` (or `?after=`) at
 //! random; every viewer must see every record exactly once. Viewers that
 //! open a stream and never read must not hold up the runs or anyone else.
