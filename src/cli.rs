@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::{Complete, ErrorReply, HealthReply, LaunchReply, LaunchRequest, RunsReply};
-use crate::record::{OutputLine, Record, Stream};
+use crate::log::{OutputLine, Record, Stream};
 use crate::runs::Run;
 
 /// How long `logs -f` keeps trying to reach a server that is down or went
@@ -147,7 +147,7 @@ pub fn runs(client: &Client) -> anyhow::Result<i32> {
         "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9}  CONFIG",
         "RUN", "STATUS", "EXIT", "RECORDS", "STARTED", "DURATION"
     )?;
-    let now = crate::record::now_ms();
+    let now = crate::log::now_ms();
     for r in reply.runs {
         let exit = match (r.exit_code, r.signal) {
             (Some(c), _) => c.to_string(),
@@ -212,7 +212,7 @@ pub fn logs(client: &Client, id: &str, follow: bool) -> anyhow::Result<i32> {
     let mut printer = Printer::new(std::io::stdout().is_terminal());
     if !follow {
         let resp = client.send(
-            client.request("GET", &format!("/api/runs/{}/log", segment(id))),
+            client.request("GET", &format!("/api/runs/{}/log?format=raw", segment(id))),
             None,
         )?;
         let mut reader = resp.into_reader();

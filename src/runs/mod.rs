@@ -18,8 +18,8 @@ use anyhow::Context;
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
-use crate::logfile::LogIndex;
-use crate::record::now_ms;
+use crate::log::now_ms;
+use crate::log::LogIndex;
 use crate::settings::{expand, Placeholders, Settings};
 use crate::status::RunStatus;
 use folder::{ExitInfo, RunFolder, RunInfo, Spec};

@@ -1,8 +1,6 @@
 //! Run routes: launch (seed shape), list, get, stop, delete, log download and
 //! paging, and the live stream.
 
-use std::fs::File;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +11,6 @@ use serde_json::{json, Value};
 use super::{blocking, ApiJson, AppState};
 use crate::api::{LaunchReply, LaunchRequest, RunsReply};
 use crate::error::{ApiError, ApiResult};
-use crate::logfile::read_lines;
 use crate::names::check_run_id;
 
 pub async fn launch(
@@ -154,7 +151,12 @@ pub async fn log(
     check_run_id(&id)?;
     let run = app.runs.get(&id)?;
     match q.format.as_deref() {
-        None | Some("text") => {
+        None | Some("text") | Some("raw") => {
+            let style = if q.format.as_deref() == Some("raw") {
+                crate::log::TextStyle::Raw
+            } else {
+                crate::log::TextStyle::Plain
+            };
             let path = app.runs.folder(&id).log_path();
             // Streamed in chunks as it is produced: a 1 GB log never sits
             // in server memory, and a client that stops reading stops it.
@@ -165,7 +167,7 @@ pub async fn log(
                     buf: Vec::new(),
                 };
                 let result =
-                    crate::logfile::write_text(&path, &mut out).and_then(|_| out.flush_chunk());
+                    crate::log::write_text(&path, &mut out, style).and_then(|_| out.flush_chunk());
                 if let Err(e) = result {
                     let _ = out.tx.blocking_send(Err(e));
                 }
@@ -193,11 +195,23 @@ pub async fn log(
             let after = q.after.unwrap_or(0);
             let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
             let runs = app.runs.clone();
-            let page = blocking(move || page(&runs, &id, after, limit)).await?;
-            Ok(Json(page).into_response())
+            let page = blocking(move || {
+                let folder = runs.folder(&id);
+                let complete = folder.has_exit();
+                let index = runs.log_index(&id);
+                Ok(crate::log::json_page(
+                    &folder.log_path(),
+                    &index,
+                    after,
+                    limit,
+                    complete,
+                )?)
+            })
+            .await?;
+            Ok(([(header::CONTENT_TYPE, "application/json")], page).into_response())
         }
         Some(other) => Err(ApiError::BadRequest(format!(
-            "unknown format {other:?}; use text or json"
+            "unknown format {other:?}; use text, raw or json"
         ))),
     }
 }
@@ -244,46 +258,4 @@ fn sanitize(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Up to `limit` records after `after`, as JSON values.
-fn page(runs: &crate::runs::Runs, id: &str, after: u64, limit: usize) -> ApiResult<Value> {
-    let folder = runs.folder(id);
-    let complete = folder.has_exit();
-    let index = runs.log_index(id);
-    let (offset, seq, last_seq) = {
-        let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
-        index.update(&folder.log_path())?;
-        let (o, s) = index.seek_point(after);
-        (o, s, index.records())
-    };
-    let mut records: Vec<Value> = Vec::new();
-    if let Ok(mut file) = File::open(folder.log_path()) {
-        let (mut offset, mut seq) = (offset, seq);
-        let mut carry = Vec::new();
-        while records.len() < limit && seq < last_seq {
-            let before = seq;
-            let read;
-            (offset, seq, read) =
-                read_lines(&mut file, offset, seq, 1 << 20, &mut carry, |s, raw| {
-                    if s > after {
-                        if let Ok(v) = serde_json::from_slice(raw) {
-                            records.push(v);
-                        }
-                    }
-                    records.len() < limit && s < last_seq
-                })?;
-            if seq == before && read == 0 {
-                break;
-            }
-        }
-    }
-    let next_after = records
-        .last()
-        .and_then(|r| r.get("seq"))
-        .and_then(Value::as_u64)
-        .unwrap_or(after);
-    Ok(
-        json!({ "records": records, "next_after": next_after, "last_seq": last_seq, "complete": complete }),
-    )
 }

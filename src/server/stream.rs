@@ -5,7 +5,6 @@
 //! and server memory does not grow with the size of the output.
 
 use std::convert::Infallible;
-use std::fs::File;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,6 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::watch::LogWatchers;
-use crate::logfile::read_lines;
 use crate::runs::Runs;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -92,50 +90,36 @@ async fn produce(
     if tx.send(Ok(data_event(&status))).await.is_err() {
         return Ok(());
     }
-    let (mut offset, mut seq) = {
-        let index = runs.log_index(&id);
-        let mut index = index.lock().unwrap_or_else(|p| p.into_inner());
-        index.update(&folder.log_path())?;
-        index.seek_point(after)
-    };
-    let mut file: Option<File> = None;
-    let mut carry = Vec::new();
+    let index = runs.log_index(&id);
+    let mut cursor = crate::log::Cursor::after(&folder.log_path(), &index, after)?;
     let mut last_sent = Instant::now();
     let mut ended = false;
     loop {
-        if file.is_none() {
-            file = File::open(folder.log_path()).ok();
-        }
         let mut out = Vec::new();
-        let mut read = 0;
-        if let Some(f) = file.as_mut() {
-            let mut last = 0;
-            (offset, seq, read) = read_lines(f, offset, seq, CHUNK, &mut carry, |s, raw| {
-                if s > after {
-                    use std::io::Write;
-                    if !batch {
-                        let _ = write!(out, "id: {s}\ndata: ");
-                        match shape.seed_line.then(|| with_line(raw)).flatten() {
-                            Some(v) => out.extend_from_slice(&v),
-                            None => out.extend_from_slice(raw),
-                        }
-                        out.extend_from_slice(b"\n\n");
-                    } else {
-                        out.extend_from_slice(if last == 0 {
-                            b"data: {\"type\":\"batch\",\"records\":["
-                        } else {
-                            b","
-                        });
-                        out.extend_from_slice(raw);
-                        last = s;
-                    }
+        let mut last = 0;
+        let read = cursor.read(CHUNK, |s, raw| {
+            use std::io::Write;
+            if !batch {
+                let _ = write!(out, "id: {s}\ndata: ");
+                match shape.seed_line.then(|| with_line(raw)).flatten() {
+                    Some(v) => out.extend_from_slice(&v),
+                    None => out.extend_from_slice(raw),
                 }
-                true
-            })?;
-            if last > 0 {
-                use std::io::Write;
-                let _ = write!(out, "]}}\nid: {last}\n\n");
+                out.extend_from_slice(b"\n\n");
+            } else {
+                out.extend_from_slice(if last == 0 {
+                    b"data: {\"type\":\"batch\",\"records\":["
+                } else {
+                    b","
+                });
+                out.extend_from_slice(raw);
+                last = s;
             }
+            true
+        })?;
+        if last > 0 {
+            use std::io::Write;
+            let _ = write!(out, "]}}\nid: {last}\n\n");
         }
         if !out.is_empty() {
             if tx.send(Ok(Bytes::from(out))).await.is_err() {

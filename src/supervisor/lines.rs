@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::record::{OutputLine, Stream};
+use crate::log::{OutputLine, Stream};
 
 /// How long an unfinished line waits for its newline before it is shown.
 pub const PARTIAL_DELAY: Duration = Duration::from_millis(50);

@@ -7,7 +7,6 @@
 
 mod events;
 mod lines;
-mod writer;
 
 pub use lines::{LineNumbers, LineSplitter, MAX_LINE, PARTIAL_DELAY};
 
@@ -24,10 +23,9 @@ use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use crate::record::{now_ms, OutputLine, Payload, Stream};
+use crate::log::{now_ms, LogWriter, OutputLine, Payload, Stream};
 use crate::runs::folder::{ExitInfo, RunFolder, Spec, SupervisorInfo};
 use events::{EventLine, EventTail};
-use writer::LogWriter;
 
 /// How long output may keep coming after the command exited (from children
 /// that inherited its pipes) before the rest of its group is killed.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use devloop::record::{OutputLine, Stream};
+use devloop::log::{OutputLine, Stream};
 use devloop::supervisor::{LineNumbers, LineSplitter, MAX_LINE};
 
 /// One step of what a pipe does to the supervisor.

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::record::{now_ms, OutputLine, Payload, Record, Stream};
+use super::{now_ms, OutputLine, Payload, Record, Stream};
 
 #[derive(serde::Serialize)]
 struct LineRecord<'a> {
