@@ -17,7 +17,8 @@
  * @typedef {{ seq: number, type: "event", t: number, event: {type: string, [k: string]: any} }} EventRecord
  * @typedef {OutputRecord|EventRecord} LogRecord
  * @typedef {{ records: LogRecord[], next_after: number, last_seq: number, complete: boolean }} LogPage
- * @typedef {{ name: string, ext: string, size: number, mtime_ms: number, last_run?: LastRun|null }} ConfigEntry
+ * @typedef {{ name: string, ext: string, size: number, mtime_ms: number, last_run?: LastRun|null,
+ *   error?: string }} ConfigEntry   `error`: why the server will not serve it (not UTF-8, a link out of the folder)
  * @typedef {{ success: boolean, run_id: string, command: string, status: RunStatus }} LaunchReply
  * @typedef {{ type: "complete", exit_code: number|null, signal: number|null, status: RunStatus }} CompleteMsg
  *

@@ -4,7 +4,7 @@
 
 import { api } from './api.js';
 import { renderConversation } from './conversation.js';
-import { el, kids, fmtNum, fmtInt, resultTime, fmtWhen } from './util.js';
+import { el, kids, fmtNum, fmtInt, resultTime, fmtWhen, shown } from './util.js';
 
 const SHOW_STEP = 500;
 
@@ -16,7 +16,7 @@ export class CompareView {
   constructor(a, b, h) {
     this.a = a;
     this.b = b;
-    this.key = `compare:${a}\n${b}`;
+    this.key = compareKey(a, b);
     this.kind = 'compare';
     this.h = h;
     /** @type {import('./api.js').Comparison|null} */
@@ -29,7 +29,8 @@ export class CompareView {
     this._build();
   }
 
-  title() { return this.data ? `${this.data.a.eval_name} ⇄ ${this.data.b.eval_name}` : 'compare'; }
+  title() { return this.data ? `${shown(this.data.a.eval_name)} ⇄ ${shown(this.data.b.eval_name)}` : 'compare'; }
+  tip() { return `compare · ${shown(this.a)} ⇄ ${shown(this.b)}`; }
   status() { return this.data ? 'complete' : 'loading'; }
   hash() { return `#compare=${encodeURIComponent(this.a)}&with=${encodeURIComponent(this.b)}${this.pairId ? `&sample=${encodeURIComponent(this.pairId)}` : ''}`; }
 
@@ -75,18 +76,18 @@ export class CompareView {
   _render() {
     const d = /** @type {import('./api.js').Comparison} */ (this.data);
     const side = (letter, r) => {
-      const link = el('button', { class: 'btn btn-link cv-open', text: r.name, attrs: { type: 'button', title: 'Open this result' }, on: { click: () => this.h.onOpenResult(r.name) } });
+      const link = el('button', { class: 'btn btn-link cv-open', text: shown(r.name), attrs: { type: 'button', title: 'Open this result' }, on: { click: () => this.h.onOpenResult(r.name) } });
       return el('div', { class: 'cv-side cv-' + letter.toLowerCase() },
         el('span', { class: 'cv-letter', text: letter }),
         el('div', { class: 'cv-side-main' },
-          el('div', { class: 'cv-eval', text: r.eval_name }),
+          el('div', { class: 'cv-eval', text: shown(r.eval_name) }),
           el('div', { class: 'cv-sub' }, link, el('span', { class: 'dim', text: ` · ${fmtWhen(resultTime(r))} · ${r.status}` }))));
     };
     kids(this.head, el('h2', { class: 'rv-title', text: 'Comparison' }), el('div', { class: 'cv-sides' }, side('A', d.a), side('B', d.b)));
-    this.thA.textContent = 'A · ' + d.a.eval_name;
-    this.thB.textContent = 'B · ' + d.b.eval_name;
+    this.thA.textContent = 'A · ' + shown(d.a.eval_name);
+    this.thB.textContent = 'B · ' + shown(d.b.eval_name);
     this.note.hidden = d.same_dataset;
-    this.note.textContent = `Different datasets (${d.a.dataset_path || '?'} vs ${d.b.dataset_path || '?'}): samples are matched by id.`;
+    this.note.textContent = `Different datasets (${shown(d.a.dataset_path) || '?'} vs ${shown(d.b.dataset_path) || '?'}): samples are matched by id.`;
     const keys = [...new Set([...Object.keys(d.a.summary_metrics || {}), ...Object.keys(d.b.summary_metrics || {})])];
     kids(this.metrics, 
       el('thead', {}, el('tr', {}, el('th', { text: 'metric' }), el('th', { class: 'num', text: 'A' }), el('th', { class: 'num', text: 'B' }), el('th', { class: 'num', text: 'Δ' }))),
@@ -113,7 +114,7 @@ export class CompareView {
     this.count.textContent = `${fmtInt(d.changed)} changed of ${fmtInt(d.pairs.length)}`;
     const rows = pairs.slice(0, this.limit).map((p) => {
       const tr = el('tr', { class: 'srow' + (p.changed ? ' changed' : '') + (p.id === this.pairId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: p.id } },
-        el('td', { class: 'mono sid', text: p.id }),
+        el('td', { class: 'mono sid', text: shown(p.id) }),
         el('td', { class: 'num reward ' + cls(p.a), text: fmtNum(p.a) }),
         el('td', { class: 'num reward ' + cls(p.b), text: fmtNum(p.b) }),
         el('td', { class: 'num delta ' + (p.delta ? (p.delta > 0 ? 'good' : 'bad') : ''), text: p.delta == null ? (p.changed ? 'only in ' + (p.a == null ? 'B' : 'A') : '') : (p.delta > 0 ? '+' : '') + fmtNum(p.delta) }),
@@ -141,7 +142,7 @@ export class CompareView {
     const col = (letter, name, r) => el('div', { class: 'cv-col cv-' + letter.toLowerCase(), dataset: { side: letter } },
       el('div', { class: 'cv-col-head' },
         el('span', { class: 'cv-letter', text: letter }),
-        el('span', { class: 'cv-eval', text: letter === 'A' ? this.data?.a.eval_name || name : this.data?.b.eval_name || name }),
+        el('span', { class: 'cv-eval', text: shown(letter === 'A' ? this.data?.a.eval_name || name : this.data?.b.eval_name || name) }),
         r.ok ? el('span', { class: 'sv-reward ' + cls(r.x.row?.reward), text: `reward ${fmtNum(r.x.row?.reward)}` }) : null,
         el('div', { class: 'spacer' }),
         el('button', { class: 'btn btn-small', text: 'Open ↗', attrs: { type: 'button', title: 'Open this sample in its result' }, on: { click: () => this.h.onOpenResult(name, id) } })),
@@ -158,7 +159,7 @@ export class CompareView {
     const next = el('button', { class: 'btn sv-next', text: 'j ›', attrs: { type: 'button', title: 'Next pair (j)' }, disabled: i < 0 || i >= pairs.length - 1, on: { click: () => this.step(1) } });
     kids(this.pairHead, 
       el('button', { class: 'btn sv-back', text: '← Pairs', attrs: { type: 'button', title: 'Back to the list (Esc)' }, on: { click: () => this.closePair() } }),
-      el('span', { class: 'sv-id mono', text: this.pairId || '' }),
+      el('span', { class: 'sv-id mono', text: shown(this.pairId) }),
       p ? el('span', { class: 'dim', text: `A ${fmtNum(p.a)} → B ${fmtNum(p.b)}${p.changed ? ' · changed' : ''}` }) : null,
       el('div', { class: 'spacer' }),
       i >= 0 ? el('span', { class: 'sv-pos dim', text: `${i + 1} / ${pairs.length}` }) : null,
@@ -197,5 +198,8 @@ export class CompareView {
   }
 }
 
-/** @param {any} v */
+/** The tab key of the comparison of A with B (JSON: names may hold any character). @param {string} a @param {string} b */
+export function compareKey(a, b) { return 'compare:' + JSON.stringify([a, b]); }
+
+/** @param {number|null|undefined} v */
 function cls(v) { return typeof v === 'number' ? (v > 0 ? 'good' : 'bad') : 'none'; }

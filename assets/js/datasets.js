@@ -3,7 +3,7 @@
 // datasets for the config editor's "placeholders" panel.
 
 import { api } from './api.js';
-import { el, kids, fmtInt, pretty } from './util.js';
+import { el, kids, fmtInt, pretty, shown } from './util.js';
 
 const PAGE = 50;
 
@@ -24,7 +24,7 @@ export class DatasetView {
     this.kind = 'dataset';
     this.h = h;
     this.offset = 0;
-    this.head = el('div', { class: 'rv-head' }, el('div', { class: 'rv-head-row' }, el('div', { class: 'rv-head-title' }, el('h2', { class: 'rv-title', text: name }), el('span', { class: 'rv-name', text: 'dataset' }))));
+    this.head = el('div', { class: 'rv-head' }, el('div', { class: 'rv-head-row' }, el('div', { class: 'rv-head-title' }, el('h2', { class: 'rv-title', text: shown(name) }), el('span', { class: 'rv-name', text: 'dataset' }))));
     this.info = el('div', { class: 'rv-meta' });
     this.table = el('table', { class: 'samples-table ds-table' });
     this.pager = el('div', { class: 'pager' });
@@ -32,7 +32,8 @@ export class DatasetView {
       el('div', { class: 'rv-list' }, this.head, this.info, el('div', { class: 'ds-scroll' }, this.table), this.pager));
   }
 
-  title() { return this.name; }
+  title() { return shown(this.name); }
+  tip() { return `dataset · ${shown(this.name)}`; }
   status() { return 'complete'; }
   hash() { return `#dataset=${encodeURIComponent(this.name)}`; }
 

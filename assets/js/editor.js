@@ -10,7 +10,7 @@ import { CodeJar } from '../vendor/codejar/codejar.js';
 import { ConfigForm, formSupported } from './configform.js';
 import { datasetFields } from './datasets.js';
 import { lineDiff } from './diff.js';
-import { el, kids, fmtAgo, fmtWhen } from './util.js';
+import { el, kids, fmtAgo, fmtWhen, shown } from './util.js';
 
 const LINE_H = 20; // px; must match .code-lines / .code-editor line-height in style.css
 const PAD_TOP = 8; // px; .code-editor padding-top
@@ -56,7 +56,8 @@ export class ConfigView {
     this.ready = Promise.resolve();
   }
 
-  title() { return this.name; }
+  title() { return shown(this.name); }
+  tip() { return `config · ${shown(this.name)}`; }
   status() { return this.file ? 'complete' : 'loading'; }
   hash() { return `#config=${encodeURIComponent(this.name)}`; }
   isDirty() { return !!this.file && this.text() !== this.saved; }
@@ -72,12 +73,12 @@ export class ConfigView {
     this.saveBtn = btn('cfg-save', 'Save', 'Save (Ctrl+S)', () => this.save());
     this.validateBtn = btn('cfg-validate', 'Validate', 'Check the config', () => this.validate());
     this.launchBtn = btn('btn-primary cfg-launch', 'Launch', 'Validate, save and launch', () => this.launchIt());
-    this.copyBtn = btn('cfg-copy', 'Copy…', 'Copy to a new config', () => this.showCopy(this.text(), `Copy ${this.name} to a new config`));
+    this.copyBtn = btn('cfg-copy', 'Copy…', 'Copy to a new config', () => this.showCopy(this.text(), `Copy ${shown(this.name)} to a new config`));
     this.textTab = el('button', { class: 'subtab cfg-mode-text active', text: 'Text', attrs: { type: 'button' }, on: { click: () => this.setMode('text') } });
     this.formTab = el('button', { class: 'subtab cfg-mode-form', text: 'Form', attrs: { type: 'button' }, on: { click: () => this.setMode('form') } });
     this.state = el('span', { class: 'cfg-state' });
     const head = el('div', { class: 'cfg-head' },
-      el('div', { class: 'rv-head-title' }, el('h2', { class: 'rv-title', text: this.name }), this.state),
+      el('div', { class: 'rv-head-title' }, el('h2', { class: 'rv-title', text: shown(this.name) }), this.state),
       el('div', { class: 'cfg-modes' }, this.textTab, this.formTab),
       el('div', { class: 'spacer' }),
       this.validateBtn, this.saveBtn, this.copyBtn, this.launchBtn);
@@ -88,7 +89,7 @@ export class ConfigView {
 
     // The editor: line numbers beside a contenteditable <pre>, in one scroller.
     this.lines = el('div', { class: 'code-lines', attrs: { 'aria-hidden': 'true' } });
-    this.code = el('pre', { class: `code-editor language-${this.lang}`, attrs: { 'aria-label': `${this.name} content`, spellcheck: 'false' } });
+    this.code = el('pre', { class: `code-editor language-${this.lang}`, attrs: { 'aria-label': `${shown(this.name)} content`, spellcheck: 'false' } });
     this.errMarks = el('div', { class: 'code-marks', attrs: { 'aria-hidden': 'true' } });
     this.scroller = el('div', { class: 'code-scroll' }, this.lines, el('div', { class: 'code-main' }, this.errMarks, this.code));
     this.formHost = el('div', { class: 'cfg-form-host', hidden: true });
@@ -147,7 +148,7 @@ export class ConfigView {
       this.setRuns(this.h.runs());
       this._renderFields();
     } catch (e) {
-      this.showNotice(`Could not open ${this.name}: ${e.message}`, []);
+      this.showNotice(`Could not open ${shown(this.name)}: ${e.message}`, []);
     }
     this.h.onChange();
   }
@@ -273,7 +274,7 @@ export class ConfigView {
 
   /** The file changed elsewhere since we opened it. */
   async _conflict() {
-    this.showNotice(`${this.name} was changed elsewhere since you opened it.`, [
+    this.showNotice(`${shown(this.name)} was changed elsewhere since you opened it.`, [
       ['Reload (discard mine)', () => this.reload()],
       ['Compare', () => this.compareWithDisk()],
       ['Overwrite', () => this.save(true)],
@@ -430,7 +431,7 @@ export class ConfigView {
     const parts = await Promise.all(ds.slice(0, 20).map(async (d) => {
       const fields = await datasetFields(d.name);
       return el('div', { class: 'cfg-ds' },
-        el('button', { class: 'btn btn-link cfg-ds-name', text: d.name, attrs: { type: 'button', title: 'Preview this dataset' }, on: { click: () => this.h.onOpenDataset(d.name) } }),
+        el('button', { class: 'btn btn-link cfg-ds-name', text: shown(d.name), attrs: { type: 'button', title: 'Preview this dataset' }, on: { click: () => this.h.onOpenDataset(d.name) } }),
         el('div', { class: 'chips' }, ...fields.map((f) => el('button', { class: 'chip field-chip', text: `{${f}}`, attrs: { type: 'button', title: `Insert {${f}} at the cursor` }, on: { click: () => this.insert(`{${f}}`) } }))));
     }));
     kids(this.fieldsBox, ...parts);
@@ -454,7 +455,7 @@ export class ConfigView {
   async onConfigsChanged(list) {
     if (!this.file || this.busy) return;
     const e = list.find((c) => c.name === this.name);
-    if (!e) { this.showNotice(`${this.name} was deleted on disk. Save to write it again.`, [], 'conflict'); return; }
+    if (!e) { this.showNotice(`${shown(this.name)} was deleted on disk. Save to write it again.`, [], 'conflict'); return; }
     if (e.mtime_ms === this.file.mtime_ms) return;
     let f;
     try { f = await api.config(this.name); } catch { return; }
@@ -464,9 +465,9 @@ export class ConfigView {
       this.saved = f.content;
       this.jar.updateCode(f.content, false);
       this._changed('text');
-      this.showNotice(`Reloaded: ${this.name} changed on disk.`, [], 'info');
+      this.showNotice(`Reloaded: ${shown(this.name)} changed on disk.`, [], 'info');
     } else {
-      this.showNotice(`${this.name} changed on disk while you were editing it.`, [
+      this.showNotice(`${shown(this.name)} changed on disk while you were editing it.`, [
         ['Reload (discard mine)', () => this.reload()],
         ['Compare', () => this.compareWithDisk()],
       ], 'conflict');

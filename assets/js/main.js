@@ -6,11 +6,11 @@ import { RunSession } from './runview.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { ResultView } from './resultview.js';
-import { CompareView } from './compare.js';
+import { CompareView, compareKey } from './compare.js';
 import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
 import { TabBar } from './tabs.js';
-import { FINAL, statusMark, typingInField, resultNameFromDir } from './util.js';
+import { FINAL, statusMark, typingInField, resultNameFromDir, shown } from './util.js';
 
 /** Runs that keep streaming while their tab is in the background (browsers allow ~6 connections per host). */
 const MAX_BACKGROUND_STREAMS = 2;
@@ -19,7 +19,7 @@ const $ = (sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 
 /**
  * A main-pane tab that is not a run (result, comparison, config, dataset).
- * @typedef {{ key: string, kind: string, root: HTMLElement, title: () => string, status: () => string,
+ * @typedef {{ key: string, kind: string, root: HTMLElement, title: () => string, tip: () => string, status: () => string,
  *   hash: () => string, open: () => Promise<any>, refresh?: () => any, setActive: (on: boolean) => void,
  *   dispose: () => void, closePanels: () => boolean, focusSearch: () => void,
  *   handleKey: (e: KeyboardEvent) => boolean, isDirty?: () => boolean }} PageView
@@ -242,7 +242,11 @@ class App {
     const i = key.indexOf(':');
     const kind = key.slice(0, i), rest = key.slice(i + 1);
     if (kind === 'result') this.openResult(rest, undefined, activate);
-    else if (kind === 'compare') { const [a, b] = rest.split('\n'); if (a && b) this.openCompare(a, b, activate); }
+    else if (kind === 'compare') {
+      let ab = null;
+      try { ab = JSON.parse(rest); } catch { /* not a key this page wrote */ }
+      if (Array.isArray(ab) && typeof ab[0] === 'string' && typeof ab[1] === 'string' && ab[0] && ab[1]) this.openCompare(ab[0], ab[1], activate);
+    }
     else if (kind === 'config') this.openConfig(rest, activate);
     else if (kind === 'dataset') this.openDataset(rest, activate);
   }
@@ -263,7 +267,7 @@ class App {
 
   /** @param {string} a @param {string} b @param {boolean} [activate] */
   openCompare(a, b, activate = true) {
-    const key = `compare:${a}\n${b}`;
+    const key = compareKey(a, b);
     return this.openPage(key, () => /** @type {any} */ (new CompareView(a, b, {
       onOpenResult: (name, sample) => this.openResult(name, sample),
       onHash: () => this.onPageChanged(key),
@@ -304,7 +308,7 @@ class App {
 
   /** @param {PageView} p */
   updatePageTab(p) {
-    this.tabs.update(p.key, { name: p.title(), status: p.status(), unseen: '', reconnecting: false, dirty: !!p.isDirty?.(), kind: p.kind });
+    this.tabs.update(p.key, { name: p.title(), tip: p.tip(), status: p.status(), unseen: '', reconnecting: false, dirty: !!p.isDirty?.(), kind: p.kind });
   }
 
   /** Close any tab; an unsaved config asks first. @param {string} key */
@@ -443,7 +447,7 @@ class App {
   /** @param {RunSession} s */
   updateTab(s) {
     this.tabs.update(s.runId, {
-      name: s.run ? s.run.config_name : s.runId,
+      name: s.run ? shown(s.run.config_name) : s.runId,
       status: s.run ? s.run.status : 'queued',
       unseen: s.unseen,
       reconnecting: s.connState === 'reconnecting',
@@ -496,7 +500,7 @@ class App {
     const marks = [...this.sessions.values()].map((s) => s.unseen).filter(Boolean);
     const a = this.active();
     const p = this.activeId ? this.pages.get(this.activeId) : undefined;
-    const name = a && a.run ? `${a.run.config_name} (${a.run.status})` : p ? p.title() : '';
+    const name = a && a.run ? `${shown(a.run.config_name)} (${a.run.status})` : p ? p.title() : '';
     const base = this.project ? `devloop · ${this.project.split('/').filter(Boolean).pop()}` : 'devloop';
     document.title = (marks.length ? [...new Set(marks)].join('') + ' ' : '') + (name ? `${name} — ` : '') + base;
   }

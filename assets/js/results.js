@@ -1,9 +1,23 @@
 // The right pane: sub-tabs "Results", "Runs" and "Datasets". The results list
 // is grouped by day, then by config (eval_name), newest first, and is rebuilt
 // from /api/results whenever the server says `results_changed` (no polling).
-// Text from the server only reaches the DOM through textContent.
+// Text from the server only reaches the DOM through textContent; names are
+// shown with control characters escaped (util.js `shown`). An entry with
+// `error` is listed with the reason, never hidden; one the server cannot serve
+// is greyed and cannot be opened.
 
-import { el, kids, FINAL, fmtNum, fmtInt, resultTime, dayLabel, fmtBytes, fmtAgo } from './util.js';
+import { el, kids, FINAL, fmtNum, fmtInt, resultTime, dayLabel, fmtBytes, fmtAgo, shown } from './util.js';
+
+/**
+ * Can the server serve this result? A result with `error` (a malformed report,
+ * one left incomplete) still has its summary and samples; but a folder whose
+ * name is not UTF-8 is listed under a lossy name (U+FFFD for the bad bytes)
+ * that no request can reach.
+ * @param {import('./api.js').ResultEntry} r
+ */
+export function resultUsable(r) {
+  return !(r.error && r.name.includes('\uFFFD'));
+}
 
 const SHOW_STEP = 300;
 
@@ -83,10 +97,10 @@ export class ResultsList {
   render() {
     const q = this.filter.value.trim().toLowerCase();
     const all = q ? this.results.filter((r) => `${r.name} ${r.eval_name} ${r.status} ${r.dataset_path || ''}`.toLowerCase().includes(q)) : this.results;
-    const shown = all.slice(0, this.limit);
+    const visible = all.slice(0, this.limit);
     /** @type {Map<string, Map<string, import('./api.js').ResultEntry[]>>} day → eval_name → results */
     const days = new Map();
-    for (const r of shown) {
+    for (const r of visible) {
       const day = dayLabel(resultTime(r));
       if (!days.has(day)) days.set(day, new Map());
       const groups = days.get(day);
@@ -98,7 +112,7 @@ export class ResultsList {
     for (const [day, groups] of days) {
       out.push(el('div', { class: 'day-head', text: day }));
       for (const [g, items] of groups) {
-        out.push(el('div', { class: 'group-head', attrs: { title: g } }, el('span', { class: 'group-name', text: g }), el('span', { class: 'group-count', text: items.length > 1 ? `×${items.length}` : '' })));
+        out.push(el('div', { class: 'group-head', attrs: { title: shown(g) } }, el('span', { class: 'group-name', text: shown(g) }), el('span', { class: 'group-count', text: items.length > 1 ? `×${items.length}` : '' })));
         for (const r of items) out.push(this._item(r));
       }
     }
@@ -115,7 +129,8 @@ export class ResultsList {
     const dead = r.status === 'incomplete' || (r.status === 'running' && !!runSt && FINAL.has(runSt));
     const status = dead ? 'incomplete' : r.status;
     const bad = r.status === 'malformed' || !!r.error;
-    const cls = 'result-item' + (bad ? ' bad' : '') + (this.open.has(r.name) ? ' open' : '') + (this.activeName === r.name ? ' active' : '');
+    const usable = resultUsable(r);
+    const cls = 'result-item' + (bad ? ' bad' : '') + (usable ? '' : ' unusable') + (this.open.has(r.name) ? ' open' : '') + (this.activeName === r.name ? ' active' : '');
     const t = resultTime(r);
     const time = new Date(t);
     const hm = `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}`;
@@ -131,9 +146,12 @@ export class ResultsList {
     const others = Object.entries(m).filter(([k]) => k !== 'mean_reward').map(([k, v]) => `${k.replace(/_reward$/, '')} ${fmtNum(v)}`);
     const item = el('div', {
       class: cls,
-      attrs: { role: 'button', tabindex: '0', title: `${r.name}${r.dataset_path ? ' · ' + r.dataset_path : ''} · ${fmtAgo(t)}` },
+      attrs: {
+        role: 'button', tabindex: usable ? '0' : '-1', 'aria-disabled': usable ? null : 'true',
+        title: `${shown(r.name)}${r.dataset_path ? ' · ' + shown(r.dataset_path) : ''}${t ? ' · ' + fmtAgo(t) : ''}${r.error ? ' · ' + r.error : ''}`,
+      },
       dataset: { name: r.name, status },
-    }, line1,
+    }, usable ? null : el('span', { class: 'result-name', text: shown(r.name) }), line1,
     others.length ? el('span', { class: 'result-metrics', text: others.join(' · ') }) : null,
     bad ? el('span', { class: 'result-error', text: r.error || 'malformed result' }) : null);
     if ((r.status === 'running' || r.status === 'incomplete') && r.run_id) {
@@ -141,6 +159,7 @@ export class ResultsList {
       live.addEventListener('click', (e) => { e.stopPropagation(); this.h.onOpenRun(/** @type {string} */ (r.run_id)); });
       line1.append(live);
     }
+    if (!usable) return item;
     item.addEventListener('click', () => this.h.onOpen(r.name));
     item.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onOpen(r.name); } });
     return item;
@@ -170,10 +189,13 @@ export class DatasetsList {
     this.datasets = list;
     this.h.onCount(String(list.length));
     kids(this.list, ...list.map((d) => {
-      const item = el('div', { class: 'dataset-item' + (d.error ? ' bad' : ''), attrs: { role: 'button', tabindex: '0', title: d.name }, dataset: { name: d.name } },
-        el('span', { class: 'dataset-name', text: d.name }),
+      // A dataset with `error` cannot be read by the server: listed with the reason, not opened.
+      const attrs = d.error ? { role: 'button', tabindex: '-1', 'aria-disabled': 'true', title: `${shown(d.name)}: ${d.error}` } : { role: 'button', tabindex: '0', title: shown(d.name) };
+      const item = el('div', { class: 'dataset-item' + (d.error ? ' bad unusable' : ''), attrs, dataset: { name: d.name } },
+        el('span', { class: 'dataset-name', text: shown(d.name) }),
         el('span', { class: 'dataset-sub', text: [d.rows != null ? `${fmtInt(d.rows)} rows` : '', fmtBytes(d.size), fmtAgo(d.mtime_ms)].filter(Boolean).join(' · ') }),
         d.error ? el('span', { class: 'result-error', text: d.error }) : null);
+      if (d.error) return item;
       item.addEventListener('click', () => this.h.onOpen(d.name));
       item.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.h.onOpen(d.name); });
       return item;

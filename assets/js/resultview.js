@@ -5,7 +5,8 @@
 
 import { api } from './api.js';
 import { renderConversation } from './conversation.js';
-import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen } from './util.js';
+import { resultUsable } from './results.js';
+import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown } from './util.js';
 
 const PAGE = 100;
 const COLUMNS = [
@@ -35,16 +36,17 @@ export class ResultView {
 
   title() {
     const s = this.detail?.summary;
-    if (!s) return this.name;
+    if (!s) return shown(this.name);
     const t = new Date(resultTime(s));
-    return `${s.eval_name || this.name} ${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+    return `${shown(s.eval_name || this.name)} ${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
   }
+  tip() { return `result · ${shown(this.name)}`; }
   status() { return this.detail?.summary?.status || 'loading'; }
   hash() { return `#result=${encodeURIComponent(this.name)}${this.sampleId ? `&sample=${encodeURIComponent(this.sampleId)}` : ''}`; }
 
   _build() {
     this.heading = el('h2', { class: 'rv-title' });
-    this.nameLabel = el('span', { class: 'rv-name', text: this.name });
+    this.nameLabel = el('span', { class: 'rv-name', text: shown(this.name) });
     this.badge = el('span', { class: 'badge' });
     this.runLink = el('button', { class: 'btn rv-run', attrs: { type: 'button' }, hidden: true, on: { click: () => this.detail?.run_id && this.h.onOpenRun(this.detail.run_id) } });
     this.compareSel = el('select', { class: 'rv-compare-select', attrs: { 'aria-label': 'Compare with' } });
@@ -132,7 +134,7 @@ export class ResultView {
     } catch (e) {
       this.errorBox.hidden = false;
       this.errorBox.textContent = `Could not load result: ${e.message}`;
-      this.heading.textContent = this.name;
+      this.heading.textContent = shown(this.name);
       this.badge.className = 'badge st-failed';
       this.badge.textContent = 'error';
     }
@@ -142,7 +144,7 @@ export class ResultView {
   _renderHead() {
     const d = /** @type {import('./api.js').ResultDetail} */ (this.detail);
     const s = d.summary || /** @type {any} */ ({});
-    this.heading.textContent = s.eval_name || this.name;
+    this.heading.textContent = shown(s.eval_name || this.name);
     this.badge.className = 'badge rs-' + s.status;
     this.badge.textContent = s.status;
     this.badge.dataset.status = s.status;
@@ -155,7 +157,7 @@ export class ResultView {
     const meta = [];
     const t = resultTime(s);
     if (t) meta.push(['time', s.timestamp ? s.timestamp.replace('T', ' ').replace(/\.\d+$/, '') : fmtWhen(t)]);
-    meta.push(['dataset', s.dataset_path || '—']);
+    meta.push(['dataset', s.dataset_path ? shown(s.dataset_path) : '—']);
     meta.push(['samples', s.total_samples != null ? fmtInt(s.total_samples) : '—']);
     kids(this.meta, ...meta.map(([k, v]) => el('span', { class: 'rv-meta-item' }, el('span', { class: 'dim', text: k + ' ' }), el('span', { class: 'mono', text: v }))));
     if (s.error) { this.errorBox.hidden = false; this.errorBox.textContent = `${s.status === 'malformed' ? 'Malformed' : 'Problem'}: ${s.error}`; }
@@ -197,12 +199,12 @@ export class ResultView {
   /** The "Compare with…" choices: results of the same dataset first. */
   fillCompare() {
     const me = this.detail?.summary;
-    const list = this.h.results().filter((r) => r.name !== this.name && r.status !== 'malformed');
+    const list = this.h.results().filter((r) => r.name !== this.name && r.status !== 'malformed' && resultUsable(r));
     const ds = me?.dataset_path || null;
     const same = list.filter((r) => ds && r.dataset_path === ds);
     const other = list.filter((r) => !(ds && r.dataset_path === ds));
     const prev = this.compareSel.value;
-    const opt = (r) => el('option', { value: r.name, text: `${r.eval_name} · ${fmtWhen(resultTime(r))}${r.summary_metrics?.mean_reward != null ? ' · ' + fmtNum(r.summary_metrics.mean_reward) : ''}`, attrs: { title: r.name } });
+    const opt = (r) => el('option', { value: r.name, text: `${shown(r.eval_name)} · ${fmtWhen(resultTime(r))}${r.summary_metrics?.mean_reward != null ? ' · ' + fmtNum(r.summary_metrics.mean_reward) : ''}`, attrs: { title: shown(r.name) } });
     const groups = [];
     if (same.length) groups.push(el('optgroup', { attrs: { label: 'Same dataset' } }, ...same.map(opt)));
     if (other.length) groups.push(el('optgroup', { attrs: { label: same.length ? 'Other results' : 'Results' } }, ...other.map(opt)));
@@ -254,7 +256,7 @@ export class ResultView {
     const rows = page.samples.map((s) => {
       const tr = el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
         el('td', { class: 'num dim', text: String(s.index) }),
-        el('td', { class: 'mono sid', text: s.id }),
+        el('td', { class: 'mono sid', text: shown(s.id) }),
         el('td', { class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }),
         el('td', { class: 'status', text: s.status || '' }),
         el('td', { class: 'num', text: s.turns == null ? '' : String(s.turns) }),
@@ -282,7 +284,7 @@ export class ResultView {
     const seq = ++this.sampleSeq;
     this.listPane.hidden = true;
     this.samplePane.hidden = false;
-    kids(this.sampleHead, this._backButton(), el('span', { class: 'sv-id mono', text: id }), el('span', { class: 'dim', text: 'loading…' }));
+    kids(this.sampleHead, this._backButton(), el('span', { class: 'sv-id mono', text: shown(id) }), el('span', { class: 'dim', text: 'loading…' }));
     this.h.onHash();
     try {
       // Prev/next follow the table's filters and order.
@@ -292,7 +294,7 @@ export class ResultView {
       this._renderSample(d);
     } catch (e) {
       if (seq !== this.sampleSeq) return;
-      kids(this.sampleBody, el('div', { class: 'rv-error', text: `Could not load sample ${id}: ${e.message}` }));
+      kids(this.sampleBody, el('div', { class: 'rv-error', text: `Could not load sample ${shown(id)}: ${e.message}` }));
     }
   }
 
@@ -308,7 +310,7 @@ export class ResultView {
     const r = d.row || /** @type {any} */ ({});
     kids(this.sampleHead, 
       this._backButton(),
-      el('span', { class: 'sv-id mono', text: d.id }),
+      el('span', { class: 'sv-id mono', text: shown(d.id) }),
       el('span', { class: 'sv-reward ' + (typeof r.reward === 'number' ? (r.reward > 0 ? 'good' : 'bad') : ''), text: `reward ${fmtNum(r.reward)}` }),
       r.status ? el('span', { class: 'sv-status dim', text: r.status }) : null,
       el('div', { class: 'spacer' }),

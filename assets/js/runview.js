@@ -6,7 +6,7 @@ import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
 import { LogView } from './logview.js';
 import { SamplesModel, SamplesView, progressBar, setProgressBar } from './samples.js';
-import { el, fmtInt, runElapsed, FINAL, resultNameFromDir } from './util.js';
+import { el, fmtInt, runElapsed, FINAL, resultNameFromDir, shown } from './util.js';
 
 /** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
 const REPLAY_MAX = 20_000;
@@ -390,7 +390,7 @@ export class RunSession {
 
   _renderHead() {
     const r = this.run;
-    this.title.textContent = r ? r.config_name : this.runId;
+    this.title.textContent = r ? shown(r.config_name) : this.runId;
     this.idLabel.textContent = this.runId;
     const st = r ? r.status : 'loading';
     this.badge.className = 'badge st-' + st;
@@ -404,7 +404,7 @@ export class RunSession {
     }
     const rname = r ? resultNameFromDir(r.result_dir) : '';
     this.resultBtn.hidden = !rname;
-    if (rname) { this.resultBtn.textContent = "Result ↗"; this.resultBtn.title = `Open the result this run wrote: ${rname}`; this.resultBtn.dataset.result = rname; }
+    if (rname) { this.resultBtn.textContent = "Result ↗"; this.resultBtn.title = `Open the result this run wrote: ${shown(rname)}`; this.resultBtn.dataset.result = rname; }
     const live = r && (r.status === 'running' || r.status === 'queued');
     this.stopBtn.hidden = !live;
     if (live && this.stopBtn.textContent !== 'Stopping…') this.stopBtn.disabled = false;

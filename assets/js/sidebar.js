@@ -1,7 +1,13 @@
 // The side panes: configs with the Launch button (left), and runs and results
-// (right). Lists are rebuilt from data with textContent only.
+// (right). Lists are rebuilt from data with textContent only; names are shown
+// with control characters escaped (util.js `shown`). A config the server will
+// not serve (its entry has `error`) is listed greyed with the reason, and can be
+// neither selected, launched nor opened.
 
-import { el, fmtWhen, fmtAgo, runElapsed, FINAL } from './util.js';
+import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown } from './util.js';
+
+/** Can this config be opened and launched? @param {import('./api.js').ConfigEntry} c */
+const usable = (c) => !c.error;
 
 export class ConfigsPane {
   /**
@@ -32,7 +38,7 @@ export class ConfigsPane {
   /** @param {import('./api.js').ConfigEntry[]} configs */
   setConfigs(configs) {
     this.configs = configs;
-    if (!configs.some((c) => c.name === this.selected)) this.selected = configs[0]?.name || '';
+    if (!configs.some((c) => c.name === this.selected && usable(c))) this.selected = configs.find(usable)?.name || '';
     this.count.textContent = String(configs.length);
     this.msg.hidden = configs.length > 0;
     this.msg.textContent = 'No configs found in configs/.';
@@ -47,16 +53,17 @@ export class ConfigsPane {
 
   render() {
     const items = this.configs.map((c) => {
+      if (!usable(c)) return this._unusable(c);
       const on = c.name === this.selected;
       const item = el('div', {
         class: 'config' + (on ? ' selected' : '') + (this.editing === c.name ? ' editing' : ''),
-        attrs: { role: 'option', 'aria-selected': String(on), tabindex: on ? '0' : '-1', title: c.name },
+        attrs: { role: 'option', 'aria-selected': String(on), tabindex: on ? '0' : '-1', title: shown(c.name) },
         dataset: { name: c.name },
       },
       el('span', { class: 'config-line' },
-        el('span', { class: 'config-name', text: c.name }),
+        el('span', { class: 'config-name', text: shown(c.name) }),
         el('span', { class: 'config-ext', text: c.ext || '' }),
-        el('button', { class: 'config-edit', text: '✎', attrs: { type: 'button', title: `Open ${c.name} in the editor`, 'aria-label': `Edit ${c.name}`, tabindex: '-1' } })),
+        el('button', { class: 'config-edit', text: '✎', attrs: { type: 'button', title: `Open ${shown(c.name)} in the editor`, 'aria-label': `Edit ${shown(c.name)}`, tabindex: '-1' } })),
       el('span', { class: 'config-sub' },
         el('span', { class: 'config-mtime', text: c.mtime_ms ? `edited ${fmtAgo(c.mtime_ms)}` : '', attrs: { title: c.mtime_ms ? `changed ${new Date(c.mtime_ms).toLocaleString()}` : '' } }),
         c.last_run ? el('span', { class: 'config-last st-' + c.last_run.status, dataset: { status: c.last_run.status }, attrs: { title: `last run ${c.last_run.run_id}: ${c.last_run.status}${c.last_run.exit_code != null ? ` (exit ${c.last_run.exit_code})` : ''}` } },
@@ -71,8 +78,9 @@ export class ConfigsPane {
         else if (e.key === 'e') { e.preventDefault(); this.h.onEdit(c.name); }
         else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
           e.preventDefault();
-          const i = this.configs.findIndex((x) => x.name === this.selected) + (e.key === 'ArrowDown' ? 1 : -1);
-          if (this.configs[i]) { this.select(this.configs[i].name); /** @type {HTMLElement} */ (this.list.querySelector('.config.selected'))?.focus(); }
+          const ok = this.configs.filter(usable);
+          const i = ok.findIndex((x) => x.name === this.selected) + (e.key === 'ArrowDown' ? 1 : -1);
+          if (ok[i]) { this.select(ok[i].name); /** @type {HTMLElement} */ (this.list.querySelector('.config.selected'))?.focus(); }
         }
       });
       const err = this.errors.get(c.name);
@@ -81,6 +89,19 @@ export class ConfigsPane {
     });
     this.list.replaceChildren(...items);
     this._renderButton();
+  }
+
+  /** A config the server will not serve: greyed, the reason as its text and tooltip, inert. @param {import('./api.js').ConfigEntry} c */
+  _unusable(c) {
+    return el('div', {
+      class: 'config bad',
+      attrs: { role: 'option', 'aria-disabled': 'true', 'aria-selected': 'false', tabindex: '-1', title: `${shown(c.name)}: ${c.error}` },
+      dataset: { name: c.name },
+    },
+    el('span', { class: 'config-line' },
+      el('span', { class: 'config-name', text: shown(c.name) }),
+      el('span', { class: 'config-ext', text: c.ext || '' })),
+    el('span', { class: 'config-sub' }, el('span', { class: 'config-problem', text: String(c.error) })));
   }
 
   /** @param {string} name */
@@ -94,7 +115,7 @@ export class ConfigsPane {
   _renderButton() {
     if (this.busy || this.showingOutcome) return;
     this.launchBtn.disabled = !this.selected;
-    this.launchLabel.textContent = this.selected ? `Launch ${this.selected}` : 'Launch';
+    this.launchLabel.textContent = this.selected ? `Launch ${shown(this.selected)}` : 'Launch';
     this.launchBtn.className = 'btn btn-primary launch';
   }
 
@@ -108,11 +129,11 @@ export class ConfigsPane {
     this.render();
     this.launchBtn.disabled = true;
     this.launchBtn.className = 'btn btn-primary launch busy';
-    this.launchLabel.textContent = `Launching ${name}…`;
+    this.launchLabel.textContent = `Launching ${shown(name)}…`;
     const res = await this.h.onLaunch(name);
     if (res.ok) {
       this.launchBtn.className = 'btn btn-primary launch ok';
-      this.launchLabel.textContent = res.status === 'queued' ? `⏳ Queued ${name}` : `✓ Launched ${name}`;
+      this.launchLabel.textContent = res.status === 'queued' ? `⏳ Queued ${shown(name)}` : `✓ Launched ${shown(name)}`;
     } else {
       this.errors.set(name, res.error || 'launch failed');
       this.render(); // shows the error next to the config (the button keeps its outcome while busy)
@@ -187,8 +208,8 @@ export class RunsPane {
   render() {
     const all = this.sorted();
     this.items.clear();
-    const shown = all.slice(0, this.limit).map((r) => this._item(r));
-    this.list.replaceChildren(...shown);
+    const items = all.slice(0, this.limit).map((r) => this._item(r));
+    this.list.replaceChildren(...items);
     if (!all.length) this.list.append(el('div', { class: 'pane-msg', text: 'No runs yet. Pick a config and press Launch.' }));
     this.more.hidden = all.length <= this.limit;
     this._renderCount();
@@ -197,10 +218,10 @@ export class RunsPane {
   /** @param {import('./api.js').Run} r */
   _item(r) {
     const cls = 'run-item' + (this.open.has(r.run_id) ? ' open' : '') + (this.activeId === r.run_id ? ' active' : '');
-    const item = el('button', { class: cls, attrs: { type: 'button', title: `${r.config_name} · ${r.run_id}` }, dataset: { run: r.run_id, status: r.status } },
+    const item = el('button', { class: cls, attrs: { type: 'button', title: `${shown(r.config_name)} · ${r.run_id}` }, dataset: { run: r.run_id, status: r.status } },
       el('span', { class: 'dot st-' + r.status }),
       el('span', { class: 'run-item-main' },
-        el('span', { class: 'run-item-name', text: r.config_name }),
+        el('span', { class: 'run-item-name', text: shown(r.config_name) }),
         el('span', { class: 'run-item-sub' },
           el('span', { class: 'run-item-status st-' + r.status, text: r.status }),
           el('span', { class: 'run-item-elapsed', text: runElapsed(r) }),

@@ -63,7 +63,7 @@ export class TabBar {
 
   /**
    * @param {string} id
-   * @param {{ name: string, status: string, unseen: string, reconnecting: boolean, dirty?: boolean, kind?: string }} s
+   * @param {{ name: string, tip?: string, status: string, unseen: string, reconnecting: boolean, dirty?: boolean, kind?: string }} s
    */
   update(id, s) {
     const t = this.tabs.get(id);
@@ -71,7 +71,7 @@ export class TabBar {
     t.label.textContent = s.name;
     t.tab.classList.toggle('dirty', !!s.dirty);
     if (s.kind && s.kind !== 'run') {
-      t.tab.title = `${s.kind} · ${id.slice(id.indexOf(':') + 1).replace('\n', ' ⇄ ')}${s.dirty ? ' · unsaved changes' : ''}`;
+      t.tab.title = `${s.tip || s.name}${s.dirty ? ' · unsaved changes' : ''}`;
       t.tab.dataset.status = s.status;
       t.mark.textContent = s.dirty ? '●' : '';
       t.mark.className = 'tab-mark' + (s.dirty ? ' dirty' : '');

@@ -154,6 +154,20 @@ export function resultNameFromDir(dir) {
   return String(dir).replace(/[\\/]+$/, '').split(/[\\/]/).pop() || '';
 }
 
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL_ESC = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+/**
+ * A name (config, result, dataset, sample) as a person should read it: control
+ * characters (a newline or tab in a file name) shown escaped, `\n`, `\t`,
+ * `\u{1b}`, so a list entry, tab or header stays one line. The name itself is
+ * kept as it is for requests and the URL.
+ * @param {string|null|undefined} name
+ */
+export function shown(name) {
+  const s = name == null ? '' : String(name);
+  return s.replace(CONTROL_RE, (c) => CONTROL_ESC[c] || `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+
 /** Replace a node's children, skipping null/undefined/false (DOM replaceChildren would print them). @param {Element} node @param {...(Node|string|null|undefined|false)} kids */
 export function kids(node, ...kids) {
   node.replaceChildren(...kids.filter((k) => k !== null && k !== undefined && k !== false));

@@ -58,7 +58,7 @@ test('results sidebar: a new run\'s result and a malformed one appear without re
   // Run → result.
   await runView(page, id).locator('.run-result').click();
   const rv = page.locator(`.result-view[data-result="${name}"]`);
-  await rv.waitFor();
+  await rv.locator('.rv-title', { hasText: 'calc_quick' }).waitFor(); // the title comes with the summary, a moment after the view
   assert.equal(await rv.locator('.rv-title').textContent(), 'calc_quick');
   assert.equal(await rv.locator('.metric[data-metric="mean_reward"] .metric-value').textContent(), '0.833');
   assert.match(await rv.locator('.rv-meta').textContent(), /datasets\/arith\.jsonl/);
