@@ -2,6 +2,7 @@
 //! See `docs/ARCHITECTURE.md` for the processes, the files and who writes what.
 
 pub mod api;
+pub mod bus;
 pub mod cli;
 pub mod configs;
 pub mod datasets;

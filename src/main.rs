@@ -174,7 +174,7 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
             listen.host
         );
     }
-    let settings = Settings::load(&project)?;
+    let settings = std::sync::Arc::new(Settings::load(&project)?);
     let exe = std::env::current_exe().context("finding the devloop executable")?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
@@ -182,7 +182,8 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
             .await
             .with_context(|| format!("binding {}:{}", listen.host, listen.port))?;
         let addr = listener.local_addr()?;
-        let runs = Runs::open(settings, exe)?;
+        let bus = devloop::bus::Bus::default();
+        let runs = Runs::open(settings.clone(), bus.clone(), exe)?;
         runs.start_background();
         let host = if listen.host.is_unspecified() {
             "127.0.0.1".to_string()
@@ -198,18 +199,17 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         if let Some(t) = &token {
             url.push_str(&format!("?token={t}"));
         }
-        println!(
-            "devloop: serving {} at {url}",
-            runs.settings.project.display()
-        );
+        println!("devloop: serving {} at {url}", settings.project.display());
         if listen.open {
             let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
         }
         let results = std::sync::Arc::new(devloop::results::Results::open(
-            runs.settings.results_dir.clone(),
-            &runs.settings.state_dir().join("devloop.db"),
+            settings.results_dir.clone(),
+            &settings.state_dir().join("devloop.db"),
         )?);
         let state = AppState {
+            settings,
+            bus,
             runs,
             results,
             datasets: Default::default(),

@@ -1,5 +1,6 @@
 //! Facts about processes from `/proc`: whether a pid still names the process
-//! we started (pids are reused), and whether it is a zombie.
+//! we started (pids are reused), whether it is a zombie, and every process
+//! descended from one.
 
 /// The start time of `pid` in clock ticks since boot (field 22 of
 /// `/proc/PID/stat`), or `None` if there is no such live process.
@@ -20,6 +21,45 @@ pub fn is_same_process(pid: i32, start: u64) -> bool {
     pid > 0 && start_time(pid) == Some(start)
 }
 
+/// The parent and state of `pid` (fields 4 and 3 of `/proc/PID/stat`).
+fn parent_and_state(pid: i32) -> Option<(i32, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((fields.next()?.parse().ok()?, state))
+}
+
+/// Every live (not zombie) process below `root`, children before their own
+/// children. A process that left its group or session (`setsid`, a double
+/// fork) is still found: its parent, or the subreaper it was handed to
+/// when that parent died, is in the tree.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let mut children: std::collections::HashMap<i32, Vec<i32>> = Default::default();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, state)) = parent_and_state(pid) {
+            if state != 'Z' && state != 'X' {
+                children.entry(ppid).or_default().push(pid);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(pid) = queue.pop_front() {
+        for &child in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
+            out.push(child);
+            queue.push_back(child);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +70,37 @@ mod tests {
         let start = start_time(me).expect("own start time");
         assert!(is_same_process(me, start));
         assert!(!is_same_process(me, start + 1));
+    }
+
+    #[test]
+    fn a_grandchild_in_its_own_session_is_a_descendant() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "setsid sleep 30 & sleep 30"])
+            .spawn()
+            .unwrap();
+        let sh = child.id() as i32;
+        let mut found = Vec::new();
+        for _ in 0..200 {
+            found = descendants(sh);
+            if found.len() >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let sessions: std::collections::HashSet<_> = found
+            .iter()
+            .filter_map(|&p| nix::unistd::getsid(Some(nix::unistd::Pid::from_raw(p))).ok())
+            .collect();
+        for &pid in found.iter().chain([&sh]) {
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+        }
+        let _ = child.wait();
+        assert_eq!(sessions.len(), 2, "one sleep left the session");
+        assert_eq!(
+            found.len(),
+            2,
+            "both sleeps, one in a session of its own: {found:?}"
+        );
     }
 }

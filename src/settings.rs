@@ -26,6 +26,7 @@ struct RawLaunch {
     stop_grace_secs: Option<u64>,
     env: Option<BTreeMap<String, String>>,
     merge_stderr: Option<bool>,
+    keep_daemons: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,6 +46,9 @@ pub struct Settings {
     pub stop_grace_secs: u64,
     pub env: BTreeMap<String, String>,
     pub merge_stderr: bool,
+    /// Processes a run leaves behind keep running after it ends (off: they
+    /// are ended with it).
+    pub keep_daemons: bool,
     pub configs_dir: PathBuf,
     pub results_dir: PathBuf,
     pub datasets_dir: PathBuf,
@@ -87,6 +91,7 @@ impl Settings {
             max_concurrent,
             stop_grace_secs: raw.launch.stop_grace_secs.unwrap_or(5),
             merge_stderr: raw.launch.merge_stderr.unwrap_or(false),
+            keep_daemons: raw.launch.keep_daemons.unwrap_or(false),
             env,
             configs_dir: dir(raw.paths.configs, "configs"),
             results_dir: dir(raw.paths.results, "results"),

@@ -32,6 +32,9 @@ pub struct Spec {
     /// stderr into stdout's pipe: exact order, one stream.
     #[serde(default)]
     pub merge_stderr: bool,
+    /// Leave running what the command started when it ends.
+    #[serde(default)]
+    pub keep_daemons: bool,
 }
 
 /// Written by the supervisor once it runs; `start_time` tells a live
@@ -126,6 +129,11 @@ impl RunFolder {
     pub fn write_exit(&self, info: &ExitInfo) -> anyhow::Result<()> {
         write_json(&self.dir.join("exit.json"), info)
     }
+    /// The cgroup the run's processes are in, when the machine gave one.
+    pub fn cgroup_path(&self) -> PathBuf {
+        self.dir.join("cgroup")
+    }
+
     pub fn read_result_dir(&self) -> Option<String> {
         std::fs::read_to_string(self.dir.join("result_dir"))
             .ok()

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::broadcast;
 
+use crate::bus::Bus;
 use crate::error::{ApiError, ApiResult};
 use crate::log::now_ms;
 use crate::log::LogIndex;
@@ -29,18 +29,17 @@ use store::RunStore;
 const MONITOR_EVERY: Duration = Duration::from_millis(200);
 
 pub struct Runs {
-    pub settings: Settings,
+    settings: Arc<Settings>,
     store: Mutex<RunStore>,
     exe: PathBuf,
-    /// Project-wide change notices, as JSON, for `GET /api/events`.
-    pub bus: broadcast::Sender<String>,
+    bus: Bus,
     /// Supervisors this server started, kept so they are reaped when they exit.
     children: Mutex<HashMap<String, std::process::Child>>,
     indexes: Mutex<HashMap<String, Arc<Mutex<LogIndex>>>>,
 }
 
 impl Runs {
-    pub fn open(settings: Settings, exe: PathBuf) -> anyhow::Result<Arc<Runs>> {
+    pub fn open(settings: Arc<Settings>, bus: Bus, exe: PathBuf) -> anyhow::Result<Arc<Runs>> {
         std::fs::create_dir_all(settings.runs_dir())
             .with_context(|| format!("creating {}", settings.runs_dir().display()))?;
         let store = RunStore::open(&settings.state_dir().join("devloop.db"))?;
@@ -48,7 +47,6 @@ impl Runs {
         if rebuilt > 0 {
             tracing::info!("rebuilt {rebuilt} runs from their folders");
         }
-        let (bus, _) = broadcast::channel(1024);
         Ok(Arc::new(Runs {
             settings,
             store: Mutex::new(store),
@@ -127,8 +125,8 @@ impl Runs {
     }
 
     fn announce(&self, run: &Run) {
-        let msg = serde_json::json!({"type": "run_changed", "run": run});
-        let _ = self.bus.send(msg.to_string());
+        self.bus
+            .send(serde_json::json!({"type": "run_changed", "run": run}));
     }
 
     /// Queues a run of `config_name` and starts it if a slot is free.
@@ -294,6 +292,7 @@ impl Runs {
             env,
             stop_grace_secs: self.settings.stop_grace_secs,
             merge_stderr: self.settings.merge_stderr,
+            keep_daemons: self.settings.keep_daemons,
         })?;
         let errors = std::fs::File::create(folder.supervisor_log_path())?;
         let mut cmd = Command::new(&self.exe);
@@ -340,6 +339,13 @@ impl Runs {
                         };
                         if let Err(e) = folder.write_exit(&exit) {
                             tracing::error!("marking {} lost: {e:#}", run.run_id);
+                        }
+                        // Without its supervisor nothing else would end
+                        // what the run started.
+                        if let Ok(cg) = std::fs::read_to_string(folder.cgroup_path()) {
+                            let cg = std::path::Path::new(cg.trim());
+                            crate::supervisor::kill_cgroup(cg);
+                            crate::supervisor::remove_cgroup(cg);
                         }
                         exit
                     }
@@ -427,9 +433,8 @@ impl Runs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
-        let _ = self
-            .bus
-            .send(serde_json::json!({"type": "run_deleted", "run_id": id}).to_string());
+        self.bus
+            .send(serde_json::json!({"type": "run_deleted", "run_id": id}));
         Ok(())
     }
 }

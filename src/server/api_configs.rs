@@ -1,8 +1,7 @@
-//! Config and dataset routes: list (with each config's last run), read,
-//! save with conflict detection, copy, validate, a run's config snapshot,
-//! and dataset previews.
+//! Config routes: list (with each config's last run), read, save with
+//! conflict detection, copy, delete, validate, and a run's config snapshot.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -12,7 +11,7 @@ use crate::configs;
 use crate::error::{ApiError, ApiResult};
 
 pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
-    let dir = app.runs.settings.configs_dir.clone();
+    let dir = app.settings.configs_dir.clone();
     let mut configs = blocking(move || Ok(configs::list(&dir))).await?;
     let runs = app.runs.list(10_000)?;
     for c in &mut configs {
@@ -27,9 +26,9 @@ pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
 }
 
 pub async fn read(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    let runs = app.runs.clone();
-    let file = blocking(move || configs::read(&runs.settings, &name)).await?;
-    let suggested = configs::suggest_name(&app.runs.settings, &file.name);
+    let settings = app.settings.clone();
+    let file = blocking(move || configs::read(&settings, &name)).await?;
+    let suggested = configs::suggest_name(&app.settings, &file.name);
     let mut v = serde_json::to_value(file).map_err(anyhow::Error::from)?;
     v["suggested_copy_name"] = json!(suggested);
     Ok(Json(v))
@@ -49,10 +48,10 @@ pub async fn save(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<SaveRequest>,
 ) -> ApiResult<Json<Value>> {
-    let runs = app.runs.clone();
+    let settings = app.settings.clone();
     let file = blocking(move || {
         configs::save(
-            &runs.settings,
+            &settings,
             &name,
             &req.content,
             req.base_version.as_deref(),
@@ -65,10 +64,8 @@ pub async fn save(
 
 /// Tells every page a config was written, and answers with it.
 fn written(app: &AppState, file: configs::ConfigFile) -> ApiResult<Json<Value>> {
-    let _ = app
-        .runs
-        .bus
-        .send(json!({"type": "configs_changed", "name": file.name}).to_string());
+    app.bus
+        .send(json!({"type": "configs_changed", "name": file.name}));
     Ok(Json(
         serde_json::to_value(file).map_err(anyhow::Error::from)?,
     ))
@@ -78,13 +75,11 @@ pub async fn delete(
     State(app): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let runs = app.runs.clone();
+    let settings = app.settings.clone();
     let n = name.clone();
-    blocking(move || configs::delete(&runs.settings, &n)).await?;
-    let _ = app
-        .runs
-        .bus
-        .send(json!({"type": "configs_changed", "name": name}).to_string());
+    blocking(move || configs::delete(&settings, &n)).await?;
+    app.bus
+        .send(json!({"type": "configs_changed", "name": name}));
     Ok(Json(json!({ "deleted": true, "name": name })))
 }
 
@@ -98,8 +93,8 @@ pub async fn copy(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<CopyRequest>,
 ) -> ApiResult<Json<Value>> {
-    let runs = app.runs.clone();
-    let file = blocking(move || configs::copy(&runs.settings, &name, &req.new_name)).await?;
+    let settings = app.settings.clone();
+    let file = blocking(move || configs::copy(&settings, &name, &req.new_name)).await?;
     written(&app, file)
 }
 
@@ -115,13 +110,13 @@ pub async fn validate(
     ApiJson(req): ApiJson<ValidateRequest>,
 ) -> ApiResult<Json<Value>> {
     crate::names::check_relative(&req.name)?;
-    let runs = app.runs.clone();
+    let settings = app.settings.clone();
     let v = blocking(move || {
         let content = match req.content {
             Some(c) => c,
-            None => configs::read(&runs.settings, &req.name)?.content,
+            None => configs::read(&settings, &req.name)?.content,
         };
-        Ok(configs::validate(&runs.settings, &req.name, &content))
+        Ok(configs::validate(&settings, &req.name, &content))
     })
     .await?;
     Ok(Json(serde_json::to_value(v).map_err(anyhow::Error::from)?))
@@ -141,29 +136,5 @@ pub async fn run_config(
     })?;
     Ok(Json(
         json!({ "run_id": id, "name": run.config_name, "content": content }),
-    ))
-}
-
-pub async fn datasets(State(app): State<AppState>) -> ApiResult<Json<Value>> {
-    let (ds, dir) = (app.datasets.clone(), app.runs.settings.datasets_dir.clone());
-    let list = blocking(move || Ok(ds.list(&dir))).await?;
-    Ok(Json(json!({ "datasets": list })))
-}
-
-#[derive(Deserialize)]
-pub struct PreviewQuery {
-    offset: Option<u64>,
-    limit: Option<usize>,
-}
-
-pub async fn dataset(
-    State(app): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<PreviewQuery>,
-) -> ApiResult<Json<Value>> {
-    let (ds, dir) = (app.datasets.clone(), app.runs.settings.datasets_dir.clone());
-    Ok(Json(
-        blocking(move || ds.preview(&dir, &name, q.offset.unwrap_or(0), q.limit.unwrap_or(50)))
-            .await?,
     ))
 }

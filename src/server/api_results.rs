@@ -136,10 +136,8 @@ pub async fn delete(
     let results = app.results.clone();
     let n = name.clone();
     blocking(move || results.delete(&n)).await?;
-    let _ = app
-        .runs
-        .bus
-        .send(json!({"type": "results_changed", "deleted": name}).to_string());
+    app.bus
+        .send(json!({"type": "results_changed", "deleted": name}));
     Ok(Json(json!({ "deleted": true, "name": name })))
 }
 

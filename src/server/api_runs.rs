@@ -17,13 +17,13 @@ pub async fn launch(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<LaunchRequest>,
 ) -> ApiResult<Json<LaunchReply>> {
-    let runs = app.runs.clone();
+    let (runs, settings) = (app.runs.clone(), app.settings.clone());
     let run = blocking(move || {
         crate::names::check_relative(&req.config_name)?;
-        let name = crate::configs::resolve_name(&runs.settings, &req.config_name)?;
+        let name = crate::configs::resolve_name(&settings, &req.config_name)?;
         // An invalid config is refused before anything starts.
-        if let Ok(file) = crate::configs::read(&runs.settings, &name) {
-            let check = crate::configs::validate(&runs.settings, &name, &file.content);
+        if let Ok(file) = crate::configs::read(&settings, &name) {
+            let check = crate::configs::validate(&settings, &name, &file.content);
             if let Some(p) = check.problems.first() {
                 let at = match (p.line, p.column) {
                     (Some(l), Some(c)) => format!(" (line {l}, column {c})"),

@@ -3,12 +3,14 @@
 //! shutdown signal, closing open streams so an exit never hangs.
 
 mod api_configs;
+mod api_datasets;
 mod api_results;
 mod api_runs;
 mod assets;
+mod file_watch;
+mod log_watch;
 pub mod security;
 mod stream;
-mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,18 +19,22 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 
 use crate::error::ApiError;
 use crate::runs::Runs;
+pub use file_watch::watch_files;
+pub use log_watch::LogWatchers;
 use security::Guard;
-pub use watch::LogWatchers;
 
 /// Largest request body accepted (a config file is the largest thing sent).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
+/// What handlers share, by role: the project's settings, the change bus,
+/// runs, results, datasets, and the watchers that wake log viewers.
 #[derive(Clone)]
 pub struct AppState {
+    pub settings: Arc<crate::settings::Settings>,
+    pub bus: crate::bus::Bus,
     pub runs: Arc<Runs>,
     pub results: Arc<crate::results::Results>,
     pub datasets: Arc<crate::datasets::Datasets>,
@@ -64,13 +70,13 @@ async fn health(State(app): State<AppState>) -> Json<crate::api::HealthReply> {
     Json(crate::api::HealthReply {
         ok: true,
         version: env!("CARGO_PKG_VERSION").into(),
-        project: app.runs.settings.project.clone(),
-        configs_dir: app.runs.settings.configs_dir.clone(),
+        project: app.settings.project.clone(),
+        configs_dir: app.settings.configs_dir.clone(),
     })
 }
 
 async fn events(State(app): State<AppState>) -> axum::response::Response {
-    stream::project_events(&app.runs.bus)
+    stream::project_events(&app.bus)
 }
 
 async fn api_not_found() -> ApiError {
@@ -90,8 +96,8 @@ pub fn router(state: AppState, guard: Guard) -> Router {
                 .delete(api_configs::delete),
         )
         .route("/api/runs/{id}/config", get(api_configs::run_config))
-        .route("/api/datasets", get(api_configs::datasets))
-        .route("/api/datasets/{name}", get(api_configs::dataset))
+        .route("/api/datasets", get(api_datasets::list))
+        .route("/api/datasets/{name}", get(api_datasets::preview))
         .route("/api/launch", post(api_runs::launch))
         .route("/api/runs", get(api_runs::list))
         .route(
@@ -128,53 +134,6 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         ))
         .layer(axum::middleware::from_fn(assets::security_headers))
         .with_state(state)
-}
-
-/// Tells pages when anything under `results/` or `configs/` changed (a
-/// cheap signature of every folder and file, checked every two seconds), so
-/// no page polls and an edit made in another editor shows up.
-pub fn watch_files(state: &AppState) {
-    let results = state.results.clone();
-    let configs_dir = state.runs.settings.configs_dir.clone();
-    let bus = state.runs.bus.clone();
-    tokio::spawn(async move {
-        let mut last: Option<(u64, u64)> = None;
-        loop {
-            let (r, dir) = (results.clone(), configs_dir.clone());
-            if let Ok(now) =
-                tokio::task::spawn_blocking(move || (r.fingerprint(), dir_fingerprint(&dir))).await
-            {
-                if let Some((res, cfg)) = last {
-                    if res != now.0 {
-                        let _ = bus.send(json!({"type": "results_changed"}).to_string());
-                    }
-                    if cfg != now.1 {
-                        let _ = bus.send(json!({"type": "configs_changed"}).to_string());
-                    }
-                }
-                last = Some(now);
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        }
-    });
-}
-
-/// Names, sizes and mtimes of the files in `dir` and its sub-folders, at
-/// any depth (links are not followed, as the config list does not).
-fn dir_fingerprint(dir: &std::path::Path) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for e in walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-    {
-        let Ok(meta) = e.metadata() else { continue };
-        e.path().hash(&mut h);
-        meta.len().hash(&mut h);
-        crate::fsutil::mtime_ms(&meta).hash(&mut h);
-    }
-    h.finish()
 }
 
 /// Serves until SIGINT/SIGTERM.

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::watch::LogWatchers;
+use super::log_watch::LogWatchers;
 use crate::runs::Runs;
 
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -187,7 +187,7 @@ fn with_line(raw: &[u8]) -> Option<Vec<u8>> {
 
 /// Project-wide change notices. A viewer that fell too far behind gets
 /// `resync` and should re-read what it shows.
-pub fn project_events(bus: &broadcast::Sender<String>) -> Response {
+pub fn project_events(bus: &crate::bus::Bus) -> Response {
     let mut sub = bus.subscribe();
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {

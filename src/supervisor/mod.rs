@@ -7,8 +7,10 @@
 
 mod events;
 mod lines;
+mod tree;
 
 pub use lines::{LineNumbers, LineSplitter, MAX_LINE, PARTIAL_DELAY};
+pub use tree::{kill_cgroup, remove_cgroup};
 
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -19,13 +21,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use crate::log::{now_ms, LogWriter, OutputLine, Payload, Stream};
 use crate::runs::folder::{ExitInfo, RunFolder, Spec, SupervisorInfo};
 use events::{EventLine, EventTail};
+use tree::{Cgroup, RunTree};
 
 /// How long output may keep coming after the command exited (from children
 /// that inherited its pipes) before the rest of its group is killed.
@@ -52,7 +55,23 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
 
     let mut log = LogWriter::open(&folder.log_path())?;
     let mut nums = LineNumbers::default();
-    let exit = match spawn(&spec) {
+    let name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cgroup = if spec.keep_daemons {
+        None
+    } else {
+        Cgroup::create(&format!("devloop-{name}"))
+    };
+    if let Some(cg) = &cgroup {
+        // So the server can end the run's processes if we die.
+        let _ = std::fs::write(
+            folder.cgroup_path(),
+            cg.dir().as_os_str().as_encoded_bytes(),
+        );
+    }
+    let exit = match spawn(&spec, cgroup) {
         Ok(child) => Supervision::new(child, &spec, &folder).run(&mut log, &mut nums)?,
         Err(e) => {
             let message = format!("could not start {}: {e:#}", display_command(&spec.argv));
@@ -78,9 +97,10 @@ struct Child {
     stdout: OwnedFd,
     /// `None` when stderr shares stdout's pipe.
     stderr: Option<OwnedFd>,
+    cgroup: Option<Cgroup>,
 }
 
-fn spawn(spec: &Spec) -> anyhow::Result<Child> {
+fn spawn(spec: &Spec, cgroup: Option<Cgroup>) -> anyhow::Result<Child> {
     let (program, args) = spec.argv.split_first().context("empty command")?;
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -88,6 +108,16 @@ fn spawn(spec: &Spec) -> anyhow::Result<Child> {
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .process_group(0);
+    if let Some(fd) = cgroup.as_ref().map(Cgroup::procs_fd) {
+        // SAFETY: only write(2), which is async-signal-safe, runs between
+        // fork and exec; the child joins the cgroup before it runs anything.
+        unsafe {
+            cmd.pre_exec(move || {
+                let _ = libc::write(fd, b"0".as_ptr().cast(), 1);
+                Ok(())
+            });
+        }
+    }
     // Two pipes keep the streams apart but cannot say which of two writes
     // made microseconds apart came first; one shared pipe keeps the exact
     // order, with everything marked stdout.
@@ -114,6 +144,7 @@ fn spawn(spec: &Spec) -> anyhow::Result<Child> {
         pid,
         stdout,
         stderr,
+        cgroup,
     })
 }
 
@@ -123,21 +154,78 @@ enum EventSource {
     Results,
 }
 
+/// Where the run's structured events come from: `$DEVLOOP_EVENTS`, or the
+/// `events.jsonl` of the results folder it announced (rollouts writes its
+/// events there and knows nothing of `$DEVLOOP_EVENTS`). Whichever gives
+/// events first is followed; the other is then ignored, so a run that writes
+/// both is not shown twice.
+struct Events {
+    own: EventTail,
+    results: Option<EventTail>,
+    source: Option<EventSource>,
+    buf: Vec<EventLine>,
+}
+
+impl Events {
+    fn poll(&mut self, last: bool) {
+        if self.source != Some(EventSource::Results) {
+            self.own.poll(last, &mut self.buf);
+            if !self.buf.is_empty() {
+                self.source = Some(EventSource::Devloop);
+                return;
+            }
+        }
+        if self.source != Some(EventSource::Devloop) {
+            if let Some(tail) = self.results.as_mut() {
+                tail.poll(last, &mut self.buf);
+                if !self.buf.is_empty() {
+                    self.source = Some(EventSource::Results);
+                }
+            }
+        }
+    }
+}
+
+/// How the run is being brought to an end, once it is.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// The user asked to stop: SIGTERM went to everything at `since`.
+    Stopping { kill_at: Instant },
+    /// The command exited; what it left running gets SIGTERM, then SIGKILL.
+    Exited {
+        at: Instant,
+        kill_at: Option<Instant>,
+    },
+}
+
+/// One output pipe of the command and what has been read of it.
+struct Pipe {
+    fd: OwnedFd,
+    lines: LineSplitter,
+    open: bool,
+}
+
 struct Supervision {
-    child: Child,
+    tree: RunTree,
     argv: Vec<String>,
     cwd: std::path::PathBuf,
     folder: RunFolder,
     result_dir_found: bool,
     grace: Duration,
-    events: EventTail,
-    /// `events.jsonl` of the results folder the run announced (rollouts
-    /// writes its events there and knows nothing of `$DEVLOOP_EVENTS`).
-    result_events: Option<EventTail>,
-    /// Which of the two sources gave events first; the other is then ignored,
-    /// so a run that writes both is not shown twice.
-    event_source: Option<EventSource>,
+    keep_daemons: bool,
+    events: Events,
     signals: std::os::unix::net::UnixStream,
+    stdout: Pipe,
+    stderr: Option<Pipe>,
+    /// Lines read and not yet written to the log.
+    lines: Vec<OutputLine>,
+    buf: Vec<u8>,
+    /// The command's own exit status, once reaped.
+    status: Option<WaitStatus>,
+    stop_requested: bool,
+    ending: Option<Ending>,
+    last_events: Instant,
+    write_error_reported: bool,
 }
 
 impl Supervision {
@@ -154,157 +242,277 @@ impl Supervision {
                 .expect("signal pipe");
         }
         Supervision {
-            child,
+            tree: RunTree::new(child.pid, child.cgroup),
             argv: spec.argv.clone(),
             cwd: spec.cwd.clone(),
             folder: folder.clone(),
             result_dir_found: false,
             grace: Duration::from_secs(spec.stop_grace_secs),
-            events: EventTail::new(folder.events_path()),
-            result_events: None,
-            event_source: None,
+            keep_daemons: spec.keep_daemons,
+            events: Events {
+                own: EventTail::new(folder.events_path()),
+                results: None,
+                source: None,
+                buf: Vec::new(),
+            },
             signals: read,
+            stdout: Pipe {
+                fd: child.stdout,
+                lines: LineSplitter::new(Stream::Stdout),
+                open: true,
+            },
+            stderr: child.stderr.map(|fd| Pipe {
+                fd,
+                lines: LineSplitter::new(Stream::Stderr),
+                open: true,
+            }),
+            lines: Vec::new(),
+            buf: vec![0u8; 64 * 1024],
+            status: None,
+            stop_requested: false,
+            ending: None,
+            last_events: Instant::now(),
+            write_error_reported: false,
         }
     }
 
+    /// The supervision loop, as named steps: show partial lines that waited
+    /// long enough, follow the events file, write what was read, notice the
+    /// command's exit and bring the rest of the run to an end, then wait for
+    /// output or a signal and read it.
     fn run(mut self, log: &mut LogWriter, nums: &mut LineNumbers) -> anyhow::Result<ExitInfo> {
-        let mut out = LineSplitter::new(Stream::Stdout);
-        let mut err = LineSplitter::new(Stream::Stderr);
-        let (mut out_open, mut err_open) = (true, self.child.stderr.is_some());
-        let mut lines: Vec<OutputLine> = Vec::new();
-        let mut events: Vec<EventLine> = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut status: Option<WaitStatus> = None;
-        let mut exited_at: Option<Instant> = None;
-        let mut stop_requested = false;
-        let mut kill_at: Option<Instant> = None;
-        let mut last_events = Instant::now();
-        let mut write_error_reported = false;
-
         log.note(nums.take(), format!("$ {}", display_command(&self.argv)));
         loop {
             let now = Instant::now();
             let mut wake = now + IDLE_WAKE;
-            for s in [&mut out, &mut err] {
-                if let Some(at) = s.tick(now, nums, &mut lines) {
-                    wake = wake.min(at);
-                }
+            self.show_partial_lines(now, nums, &mut wake);
+            self.follow_events(now, log, nums, &mut wake);
+            self.write(log, nums);
+            self.reap();
+            if self.end_step(now, log, nums, &mut wake) {
+                break;
             }
-            if let Some(at) = kill_at {
-                if now >= at {
-                    let _ = killpg(self.child.pid, Signal::SIGKILL);
-                    kill_at = None;
-                } else {
-                    wake = wake.min(at);
-                }
-            }
-            if now >= last_events + EVENTS_EVERY {
-                self.poll_events(false, &mut events);
-                last_events = now;
-                push_events(log, nums, &mut events);
-            }
-            wake = wake.min(last_events + EVENTS_EVERY);
-            log.push_lines(&mut lines);
-            match log.flush() {
-                Err(e) if !write_error_reported => {
-                    eprintln!("devloop supervisor: writing log: {e}");
-                    write_error_reported = true;
-                }
-                Err(_) => {}
-                Ok(()) => {
-                    write_error_reported = false;
-                    let dropped = log.take_dropped();
-                    if dropped > 0 {
-                        log.note(nums.take(), format!("warning: {dropped} records were lost: the log could not be written (disk full?)"));
-                    }
-                }
-            }
-
-            self.reap(&mut status);
-            if status.is_some() && exited_at.is_none() {
-                exited_at = Some(now);
-            }
-            let drained = !out_open && !err_open;
-            if let Some(at) = exited_at {
-                if drained || now >= at + DRAIN_AFTER_EXIT * 2 {
-                    break;
-                }
-                if now >= at + DRAIN_AFTER_EXIT {
-                    // Something in the group still holds the pipes open.
-                    let _ = killpg(self.child.pid, Signal::SIGKILL);
-                }
-                wake = wake.min(at + DRAIN_AFTER_EXIT);
-            }
-
-            let timeout = wake.saturating_duration_since(Instant::now());
-            let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
-            if out_open {
-                fds.push(PollFd::new(self.child.stdout.as_fd(), PollFlags::POLLIN));
-            }
-            if let (true, Some(fd)) = (err_open, &self.child.stderr) {
-                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-            }
-            let ms = timeout.as_millis().min(1000) as u16;
-            match nix::poll::poll(&mut fds, PollTimeout::from(ms.max(1))) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(e).context("poll"),
-            }
-            let ready: Vec<bool> = fds
-                .iter()
-                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-                .collect();
-            drop(fds);
-            let mut idx = 1;
+            let ready = self.wait(wake)?;
             let now = Instant::now();
-            if ready[0] && self.drain_signals() && !stop_requested {
-                stop_requested = true;
-                log.note(
-                    nums.take(),
-                    format!(
-                        "stop requested: SIGTERM to the process group, SIGKILL after {}s",
-                        self.grace.as_secs()
-                    ),
-                );
-                let _ = killpg(self.child.pid, Signal::SIGTERM);
-                kill_at = Some(now + self.grace);
+            if ready.signal && self.drain_signals() {
+                self.stop(now, log, nums);
             }
-            if out_open {
-                if ready[idx] {
-                    out_open = read_into(
-                        self.child.stdout.as_fd(),
-                        &mut buf,
-                        &mut out,
-                        now,
-                        nums,
-                        &mut lines,
+            self.read_output(&ready, now, nums);
+            self.find_result_dir();
+            self.write(log, nums);
+        }
+        self.finish(log, nums)
+    }
+
+    fn pipes(&mut self) -> impl Iterator<Item = &mut Pipe> {
+        std::iter::once(&mut self.stdout).chain(self.stderr.as_mut())
+    }
+
+    fn show_partial_lines(&mut self, now: Instant, nums: &mut LineNumbers, wake: &mut Instant) {
+        let mut lines = std::mem::take(&mut self.lines);
+        for pipe in self.pipes() {
+            if let Some(at) = pipe.lines.tick(now, nums, &mut lines) {
+                *wake = (*wake).min(at);
+            }
+        }
+        self.lines = lines;
+    }
+
+    fn follow_events(
+        &mut self,
+        now: Instant,
+        log: &mut LogWriter,
+        nums: &mut LineNumbers,
+        wake: &mut Instant,
+    ) {
+        if now >= self.last_events + EVENTS_EVERY {
+            self.events.poll(false);
+            self.last_events = now;
+            push_events(log, nums, &mut self.events.buf);
+        }
+        *wake = (*wake).min(self.last_events + EVENTS_EVERY);
+    }
+
+    /// Appends what was read to the log. A write error (a full disk) is said
+    /// once; the records lost meanwhile are counted in the log once it can
+    /// be written again.
+    fn write(&mut self, log: &mut LogWriter, nums: &mut LineNumbers) {
+        log.push_lines(&mut self.lines);
+        match log.flush() {
+            Err(e) if !self.write_error_reported => {
+                eprintln!("devloop supervisor: writing log: {e}");
+                self.write_error_reported = true;
+            }
+            Err(_) => {}
+            Ok(()) => {
+                self.write_error_reported = false;
+                let dropped = log.take_dropped();
+                if dropped > 0 {
+                    log.note(
+                        nums.take(),
+                        format!("warning: {dropped} records were lost: the log could not be written (disk full?)"),
                     );
                 }
-                idx += 1;
             }
-            if let (true, Some(fd)) = (err_open && ready[idx], &self.child.stderr) {
-                err_open = read_into(fd.as_fd(), &mut buf, &mut err, now, nums, &mut lines);
-            }
-            self.find_result_dir(&lines);
-            log.push_lines(&mut lines);
         }
+    }
 
-        out.finish(nums, &mut lines);
-        err.finish(nums, &mut lines);
+    /// A user's stop: SIGTERM to everything the run started, SIGKILL after
+    /// the grace period.
+    fn stop(&mut self, now: Instant, log: &mut LogWriter, nums: &mut LineNumbers) {
+        if self.stop_requested {
+            return;
+        }
+        self.stop_requested = true;
+        log.note(
+            nums.take(),
+            format!(
+                "stop requested: SIGTERM to every process of the run, SIGKILL after {}s",
+                self.grace.as_secs()
+            ),
+        );
+        self.tree.signal(Signal::SIGTERM);
+        self.ending = Some(Ending::Stopping {
+            kill_at: now + self.grace,
+        });
+    }
+
+    /// Moves the end of the run along; true once the loop may stop.
+    ///
+    /// After the command exits, output may still come for a moment from
+    /// processes that inherited its pipes. Then whatever it left running
+    /// (unless `keep_daemons`) gets SIGTERM and, after the grace period,
+    /// SIGKILL, while the pipes are still read, so what those processes
+    /// write before they die is kept.
+    fn end_step(
+        &mut self,
+        now: Instant,
+        log: &mut LogWriter,
+        nums: &mut LineNumbers,
+        wake: &mut Instant,
+    ) -> bool {
+        let drained = !self.pipes().any(|p| p.open);
+        if self.status.is_some() && !matches!(self.ending, Some(Ending::Exited { .. })) {
+            let kill_at = match self.ending {
+                Some(Ending::Stopping { kill_at }) => Some(kill_at),
+                _ => None,
+            };
+            self.ending = Some(Ending::Exited { at: now, kill_at });
+        }
+        match self.ending {
+            None => false,
+            Some(Ending::Stopping { kill_at }) => {
+                if now >= kill_at {
+                    self.tree.kill_all(Duration::from_millis(200));
+                } else {
+                    *wake = (*wake).min(kill_at);
+                }
+                false
+            }
+            Some(Ending::Exited { at, kill_at }) => {
+                let left = if self.keep_daemons {
+                    0
+                } else {
+                    self.tree.members().len()
+                };
+                if left == 0 && (drained || now >= at + DRAIN_AFTER_EXIT) {
+                    return true;
+                }
+                match kill_at {
+                    None if now >= at + DRAIN_AFTER_EXIT => {
+                        if left > 0 {
+                            log.note(
+                                nums.take(),
+                                format!("the command exited; ending the {left} processes it left running (SIGTERM, SIGKILL after {}s)", self.grace.as_secs()),
+                            );
+                            self.tree.signal(Signal::SIGTERM);
+                        }
+                        self.ending = Some(Ending::Exited {
+                            at,
+                            kill_at: Some(now + self.grace),
+                        });
+                    }
+                    None => *wake = (*wake).min(at + DRAIN_AFTER_EXIT),
+                    Some(k) if now >= k + DRAIN_AFTER_EXIT => return true,
+                    Some(k) if now >= k => self.tree.kill_all(Duration::from_millis(200)),
+                    Some(k) => *wake = (*wake).min(k),
+                }
+                *wake = (*wake).min(now + Duration::from_millis(50));
+                false
+            }
+        }
+    }
+
+    fn wait(&mut self, wake: Instant) -> anyhow::Result<Ready> {
+        let timeout = wake.saturating_duration_since(Instant::now());
+        let open: Vec<bool> = self.pipes().map(|p| p.open).collect();
+        let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+        let (out_fd, err_fd) = (
+            self.stdout.fd.as_fd(),
+            self.stderr.as_ref().map(|p| p.fd.as_fd()),
+        );
+        for (fd, open) in std::iter::once(out_fd).chain(err_fd).zip(&open) {
+            if *open {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            }
+        }
+        let ms = timeout.as_millis().min(1000) as u16;
+        match nix::poll::poll(&mut fds, PollTimeout::from(ms.max(1))) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e).context("poll"),
+        }
+        let mut ready = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()));
+        let signal = ready.next().unwrap_or(false);
+        let mut pipes = [false; 2];
+        for (i, open) in open.iter().enumerate() {
+            if *open {
+                pipes[i] = ready.next().unwrap_or(false);
+            }
+        }
+        Ok(Ready { signal, pipes })
+    }
+
+    fn read_output(&mut self, ready: &Ready, now: Instant, nums: &mut LineNumbers) {
+        let mut lines = std::mem::take(&mut self.lines);
+        let mut buf = std::mem::take(&mut self.buf);
+        for (pipe, ready) in self.pipes().zip(ready.pipes) {
+            if pipe.open && ready {
+                pipe.open = read_into(
+                    pipe.fd.as_fd(),
+                    &mut buf,
+                    &mut pipe.lines,
+                    now,
+                    nums,
+                    &mut lines,
+                );
+            }
+        }
+        self.lines = lines;
+        self.buf = buf;
+    }
+
+    /// The last lines and events, then every child reaped: a killed process
+    /// is a zombie until its parent (us, the subreaper, for orphans) waits.
+    fn finish(mut self, log: &mut LogWriter, nums: &mut LineNumbers) -> anyhow::Result<ExitInfo> {
+        let mut lines = std::mem::take(&mut self.lines);
+        for pipe in self.pipes() {
+            pipe.lines.finish(nums, &mut lines);
+        }
         log.push_lines(&mut lines);
-        self.poll_events(true, &mut events);
-        push_events(log, nums, &mut events);
-        // Whatever is left of the group goes now, and every child is reaped:
-        // a killed process is a zombie until its parent (us, the subreaper,
-        // for orphaned grandchildren) waits for it.
-        let _ = killpg(self.child.pid, Signal::SIGKILL);
-        self.reap_all(&mut status, REAP_FOR);
-
+        self.events.poll(true);
+        push_events(log, nums, &mut self.events.buf);
+        if !self.keep_daemons {
+            self.tree.kill_all(Duration::from_millis(500));
+        }
+        self.reap_all(REAP_FOR);
         let mut exit = ExitInfo {
             ended_at: now_ms(),
-            stopped: stop_requested,
+            stopped: self.stop_requested,
             ..Default::default()
         };
-        match status {
+        match self.status {
             Some(WaitStatus::Exited(_, code)) => exit.exit_code = Some(code),
             Some(WaitStatus::Signaled(_, sig, _)) => exit.signal = Some(sig as i32),
             _ => {}
@@ -314,11 +522,11 @@ impl Supervision {
 
     /// Remembers the results folder the run announces (rollouts prints
     /// `Results directory: PATH`), relative to the project when inside it.
-    fn find_result_dir(&mut self, lines: &[OutputLine]) {
+    fn find_result_dir(&mut self) {
         if self.result_dir_found {
             return;
         }
-        for line in lines.iter().filter(|l| !l.partial) {
+        for line in self.lines.iter().filter(|l| !l.partial) {
             let Some(pos) = line.text.find(RESULTS_MARKER) else {
                 continue;
             };
@@ -326,7 +534,7 @@ impl Supervision {
                 strip_ansi_escapes::strip_str(line.text[pos + RESULTS_MARKER.len()..].trim());
             let path = std::path::Path::new(path.trim());
             let rel = path.strip_prefix(&self.cwd).unwrap_or(path);
-            self.result_events = Some(EventTail::new(self.cwd.join(rel).join("events.jsonl")));
+            self.events.results = Some(EventTail::new(self.cwd.join(rel).join("events.jsonl")));
             if let Err(e) = self.folder.write_result_dir(&rel.to_string_lossy()) {
                 eprintln!("devloop supervisor: recording results folder: {e:#}");
             }
@@ -335,27 +543,9 @@ impl Supervision {
         }
     }
 
-    fn poll_events(&mut self, last: bool, out: &mut Vec<EventLine>) {
-        if self.event_source != Some(EventSource::Results) {
-            self.events.poll(last, out);
-            if !out.is_empty() {
-                self.event_source = Some(EventSource::Devloop);
-                return;
-            }
-        }
-        if self.event_source != Some(EventSource::Devloop) {
-            if let Some(tail) = self.result_events.as_mut() {
-                tail.poll(last, out);
-                if !out.is_empty() {
-                    self.event_source = Some(EventSource::Results);
-                }
-            }
-        }
-    }
-
-    /// Reaps until no child is left, or `limit` has passed (a process that
-    /// left the group with setsid may still be running).
-    fn reap_all(&self, status: &mut Option<WaitStatus>, limit: Duration) {
+    /// Reaps until no child is left, or `limit` has passed (with
+    /// `keep_daemons`, what the run left may still be running).
+    fn reap_all(&mut self, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
@@ -367,8 +557,8 @@ impl Supervision {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 Ok(ws) => {
-                    if ws.pid() == Some(self.child.pid) {
-                        *status = Some(ws);
+                    if ws.pid() == Some(self.tree.group) {
+                        self.status = Some(ws);
                     }
                 }
                 Err(_) => return,
@@ -377,13 +567,13 @@ impl Supervision {
     }
 
     /// Reaps every exited child; remembers the command's own status.
-    fn reap(&self, status: &mut Option<WaitStatus>) {
+    fn reap(&mut self) {
         loop {
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(_) => return,
                 Ok(ws) => {
-                    if ws.pid() == Some(self.child.pid) {
-                        *status = Some(ws);
+                    if ws.pid() == Some(self.tree.group) {
+                        self.status = Some(ws);
                     }
                 }
             }
@@ -402,6 +592,12 @@ impl Supervision {
         }
         got
     }
+}
+
+/// What `poll` found ready: the signal pipe, and stdout/stderr.
+struct Ready {
+    signal: bool,
+    pipes: [bool; 2],
 }
 
 fn push_events(log: &mut LogWriter, nums: &mut LineNumbers, events: &mut Vec<EventLine>) {

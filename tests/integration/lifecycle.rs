@@ -142,10 +142,11 @@ fn a_supervisor_killed_with_sigkill_leaves_the_run_lost() {
     let p = Project::new("");
     p.config(
         "sleep.py",
-        "import time; print('sleeping', flush=True); time.sleep(60)",
+        "import os, time; open('pid', 'w').write(str(os.getpid())); print('sleeping', flush=True); time.sleep(60)",
     );
     let s = Server::start(p.path());
     let id = s.launch("sleep.py");
+    let run_dir = p.path().join(".devloop/runs").join(&id);
     let info_path = p
         .path()
         .join(".devloop/runs")
@@ -155,11 +156,26 @@ fn a_supervisor_killed_with_sigkill_leaves_the_run_lost() {
         let text = std::fs::read_to_string(&info_path).ok()?;
         serde_json::from_str::<serde_json::Value>(&text).ok()?["pid"].as_i64()
     });
+    let command_pid: i32 = wait_for("the command to start", || {
+        std::fs::read_to_string(p.path().join("pid"))
+            .ok()?
+            .parse()
+            .ok()
+    });
     kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
     let run = s.wait_ended(&id);
     assert_eq!(run["status"], "lost");
     let sse = s.stream_all(&id, None);
     assert_eq!(sse.events.last().unwrap().1["status"], "lost");
+    // Where the machine gave the run a cgroup, the server ends what the
+    // lost supervisor can no longer end.
+    if run_dir.join("cgroup").exists() {
+        wait_for("the orphaned command to be ended", || {
+            (!crate::helper::is_alive(command_pid)).then_some(())
+        });
+    } else {
+        let _ = kill(Pid::from_raw(command_pid), Signal::SIGKILL);
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod cli;
 mod configs;
 mod faults;
 mod hostile;
+mod leftovers;
 mod lifecycle;
 mod names;
 mod output;
