@@ -94,7 +94,7 @@ try {
     const run = await server.api(`/api/runs/${id}`);
     const serverMs = run.ended_at - run.started_at;
     const after = await heap();
-    const cached = await page.evaluate((rid) => window.devloop.sessions.get(rid).model.lines.size, id);
+    const cached = await page.evaluate((rid) => window.devloop.runView(rid).model.lines.size, id);
     console.log(`${N.toLocaleString('en-US')}-line run (100-byte lines):`);
     console.log(`  run wrote it in ${(serverMs / 1000).toFixed(1)} s; the page showed its last line ${(shown / 1000).toFixed(1)} s after Launch`);
     console.log(`  JS heap used ${before.used.toFixed(1)} MiB before, ${after.used.toFixed(1)} MiB after (after GC); heap total ${after.total.toFixed(1)} MiB`);

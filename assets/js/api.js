@@ -1,4 +1,4 @@
-// The HTTP API (docs/API.md) as the page uses it: JSON helpers, a run's live
+// The HTTP API (the README's "API") as the page uses it: JSON helpers, a run's live
 // stream with our own reconnect (resume with ?after=<last seq>), and the
 // project-wide change feed (/api/events).
 
@@ -19,11 +19,16 @@
  * @typedef {{ records: LogRecord[], next_after: number, last_seq: number, complete: boolean }} LogPage
  * @typedef {{ name: string, ext: string, size: number, mtime_ms: number, last_run?: LastRun|null,
  *   error?: string }} ConfigEntry   `error`: why the server will not serve it (not UTF-8, a link out of the folder)
- * @typedef {{ success: boolean, run_id: string, command: string, status: RunStatus }} LaunchReply
- * @typedef {{ type: "complete", exit_code: number|null, signal: number|null, status: RunStatus }} CompleteMsg
+ * @typedef {{ success: boolean, run_id: string, command: string, status: RunStatus, run: Run }} LaunchReply
+ * @typedef {{ type: "complete", exit_code: number|null, signal: number|null, status: RunStatus, run: Run|null }} CompleteMsg
+ *   `run`: the run as it ended (null only if the server could not read it)
+ * @typedef {"connecting"|"live"|"reconnecting"|"ended"|"closed"|"gone"} StreamState
+ * @typedef {{ type: "run_changed", run: Run } | { type: "run_deleted", run_id: string }
+ *   | { type: "results_changed", deleted?: string } | { type: "configs_changed", name?: string }
+ *   | { type: "resync" }} ProjectEvent   a message of GET /api/events
  *
  * Results (README "API"):
- * @typedef {"complete"|"running"|"malformed"|"empty"} ResultStatus
+ * @typedef {"complete"|"running"|"incomplete"|"malformed"|"empty"} ResultStatus
  * @typedef {{
  *   name: string, eval_name: string, status: ResultStatus, timestamp: string|null, mtime_ms: number,
  *   total_samples: number|null, summary_metrics: Record<string, number>, dataset_path: string|null,
@@ -172,7 +177,7 @@ export class RunStream {
    *   onRecords: (recs: LogRecord[]) => void,
    *   onRun: (run: Run) => void,
    *   onComplete: (msg: CompleteMsg) => void,
-   *   onState: (state: "connecting"|"live"|"reconnecting"|"ended"|"closed"|"gone", info?: string) => void,
+   *   onState: (state: StreamState, info?: string) => void,
    *   onError?: (message: string) => void,
    * }} handlers
    */
@@ -184,6 +189,7 @@ export class RunStream {
     this.es = null;
     this.attempt = 0;
     this.timer = 0;
+    /** @type {StreamState} */
     this.state = 'closed';
     this.ended = false;
     this.closed = false;
@@ -200,10 +206,10 @@ export class RunStream {
     this._open(false);
   }
 
-  /** @param {string} s @param {string} [info] */
+  /** @param {StreamState} s @param {string} [info] */
   _setState(s, info) {
     this.state = s;
-    this.h.onState(/** @type {any} */ (s), info);
+    this.h.onState(s, info);
   }
 
   /** @param {boolean} isRetry */
@@ -320,7 +326,7 @@ export class RunStream {
  */
 export class ProjectEvents {
   /**
-   * @param {{ onMessage: (msg: any) => void, onState: (s: "live"|"reconnecting") => void, onConnect: () => void }} h
+   * @param {{ onMessage: (msg: ProjectEvent) => void, onState: (s: "live"|"reconnecting") => void, onConnect: () => void }} h
    */
   constructor(h) {
     this.h = h;

@@ -123,15 +123,16 @@ export class ConfigForm {
     this.format = formatOf(name);
     this.onText = onText;
     this.text = '';
-    /** @type {any} */
+    /** @type {Record<string, unknown>|null} the parsed file (a table of keys), null while it does not parse */
     this.data = null;
+    /** @type {object|null} configs/_schema.json, a JSON Schema */
     this.schema = null;
     this.msg = el('div', { class: 'form-msg', hidden: true });
     this.fields = el('div', { class: 'form-fields' });
     this.note = el('div', { class: 'form-note dim' });
     this.root = el('form', { class: 'cfg-form', attrs: { novalidate: '' } }, this.note, this.msg, this.fields);
     this.root.addEventListener('submit', (e) => e.preventDefault());
-    /** @type {any} */
+    /** @type {typeof import('../vendor/yaml/index.js')|null} loaded for YAML files only */
     this.YAML = null;
     const yaml = this.format === 'yaml' ? loadYaml().then((m) => { this.YAML = m; }) : Promise.resolve();
     Promise.all([loadSchema(), yaml]).then(([s]) => { this.schema = s; this.loaded = true; this.setText(this.text, true); });
@@ -189,17 +190,17 @@ export class ConfigForm {
     let input;
     const commit = (v) => { err.textContent = ''; this._set(path, v); };
     if (s && Array.isArray(s.enum)) {
-      input = /** @type {any} */ (el('select', { attrs: { id } },
+      input = /** @type {HTMLSelectElement} */ (el('select', { attrs: { id } },
         req ? null : el('option', { value: '', text: '(not set)' }),
         ...s.enum.map((o) => el('option', { value: JSON.stringify(o), text: String(o) }))));
       input.value = value === undefined ? '' : JSON.stringify(value);
       input.addEventListener('change', () => commit(input.value === '' ? undefined : JSON.parse(input.value)));
     } else if (type === 'boolean') {
-      input = /** @type {any} */ (el('input', { attrs: { id, type: 'checkbox' } }));
+      input = /** @type {HTMLInputElement} */ (el('input', { attrs: { id, type: 'checkbox' } }));
       /** @type {HTMLInputElement} */ (input).checked = !!value;
       input.addEventListener('change', () => commit(/** @type {HTMLInputElement} */ (input).checked));
     } else if (type === 'number' || type === 'integer') {
-      input = /** @type {any} */ (el('input', { attrs: { id, type: 'number', step: type === 'integer' ? '1' : 'any', min: s?.minimum ?? null, max: s?.maximum ?? null } }));
+      input = /** @type {HTMLInputElement} */ (el('input', { attrs: { id, type: 'number', step: type === 'integer' ? '1' : 'any', min: s?.minimum ?? null, max: s?.maximum ?? null } }));
       input.value = value === undefined ? '' : String(value);
       input.addEventListener('input', () => {
         const raw = input.value.trim();
@@ -212,7 +213,7 @@ export class ConfigForm {
         commit(n);
       });
     } else if (type === 'string') {
-      input = /** @type {any} */ (el('input', { attrs: { id, type: 'text', spellcheck: 'false' } }));
+      input = /** @type {HTMLInputElement} */ (el('input', { attrs: { id, type: 'text', spellcheck: 'false' } }));
       input.value = value === undefined ? '' : String(value);
       input.addEventListener('input', () => {
         if (input.value === '' && !req && value === undefined) { commit(undefined); return; }
@@ -221,7 +222,7 @@ export class ConfigForm {
       });
     } else {
       // Arrays and anything else: edited as JSON.
-      input = /** @type {any} */ (el('input', { class: 'mono', attrs: { id, type: 'text', spellcheck: 'false', title: 'JSON' } }));
+      input = /** @type {HTMLInputElement} */ (el('input', { class: 'mono', attrs: { id, type: 'text', spellcheck: 'false', title: 'JSON' } }));
       input.value = value === undefined ? '' : JSON.stringify(value);
       if (value !== undefined && inferType(value) === 'other') { input.value = String(value); input.disabled = true; }
       input.addEventListener('input', () => {

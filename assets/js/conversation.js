@@ -144,7 +144,7 @@ function foldable(node, chars, text) {
 /** The sample's facts beside its conversation. @param {import('./api.js').SampleDetail} d */
 export function renderAside(d) {
   const s = d.sample && typeof d.sample === 'object' ? d.sample : {};
-  const row = d.row || /** @type {any} */ ({});
+  const row = d.row || /** @type {Partial<import('./api.js').SampleRow>} */ ({});
   const aside = el('aside', { class: 'convo-aside' });
   const facts = el('dl', { class: 'facts' });
   const fact = (k, v, cls) => { facts.append(el('dt', { text: k }), el('dd', { class: cls || '', text: v })); };

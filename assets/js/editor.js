@@ -21,10 +21,15 @@ function langOf(name) {
   return ext === 'yml' ? 'yaml' : ext === 'py' ? 'python' : ext;
 }
 
-/** Prism highlighting (prism-core is a classic script loaded with data-manual in index.html). */
+/**
+ * Prism, a classic script (prism-core, loaded with data-manual in index.html) on `window`.
+ * @typedef {{ languages: Record<string, object>, highlight: (text: string, grammar: object, lang: string) => string }} Prism
+ */
+
+/** Prism highlighting. @param {string} lang */
 function highlighter(lang) {
   return (/** @type {HTMLElement} */ node) => {
-    const P = /** @type {any} */ (window).Prism;
+    const P = /** @type {Window & { Prism?: Prism }} */ (window).Prism;
     const text = node.textContent || '';
     if (P && P.languages[lang]) node.innerHTML = P.highlight(text, P.languages[lang], lang); // Prism escapes the text
     else node.textContent = text;

@@ -293,7 +293,7 @@ export class LogModel {
         let r0 = null;
         for (const r of recs) {
           if (r.type !== 'stdout') continue;
-          this.apply(/** @type {any} */ (r), r0 === null);
+          this.apply(r, r0 === null); // an OutputRecord: the type test above narrows it
           r0 = r;
         }
         if (r0) this.addAnchor(r0.lineno, r0.seq);

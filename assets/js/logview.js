@@ -208,7 +208,6 @@ export class LogView {
   /** Go to the next (+1) or previous (-1) match. @param {1|-1} dir */
   step(dir) {
     if (!this.matches.length) return;
-    const cur = this.matchIndex >= 0 ? this.matches[this.matchIndex] : 0;
     if (this.matchIndex < 0) {
       // Start from the viewport: first match at/after the top row (or before, going back).
       const top = this.model.rowToLine(this._firstRow());
@@ -218,7 +217,6 @@ export class LogView {
     } else {
       this.matchIndex = (this.matchIndex + dir + this.matches.length) % this.matches.length;
     }
-    void cur;
     this.scrollToLine(this.matches[this.matchIndex], { highlight: false });
     this.optsVersion++;
     this.render();

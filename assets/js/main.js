@@ -1,8 +1,9 @@
-// devloop's page: wires the panes, the run tabs, the project change feed, the
-// URL (#run=ID&line=N), keyboard shortcuts and the theme.
+// devloop's page: wires the panes, the tabs (runs, results, comparisons,
+// configs, datasets: one map of views), the project change feed, the URL
+// (#run=ID&line=N, #result=…, …), keyboard shortcuts and the theme.
 
 import { api, ProjectEvents } from './api.js';
-import { RunSession } from './runview.js';
+import { RunSession, runKey } from './runview.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { ResultView } from './resultview.js';
@@ -17,29 +18,28 @@ const MAX_BACKGROUND_STREAMS = 2;
 
 const $ = (sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 
-/**
- * A main-pane tab that is not a run (result, comparison, config, dataset).
- * @typedef {{ key: string, kind: string, root: HTMLElement, title: () => string, tip: () => string, status: () => string,
- *   hash: () => string, open: () => Promise<any>, refresh?: () => any, setActive: (on: boolean) => void,
- *   dispose: () => void, closePanels: () => boolean, focusSearch: () => void,
- *   handleKey: (e: KeyboardEvent) => boolean, isDirty?: () => boolean }} PageView
- */
+/** @typedef {RunSession|ResultView|CompareView|ConfigView|DatasetView} View a main-pane tab */
 
+/**
+ * Every open tab is a view, one map of them by key ("run:ID", "result:NAME",
+ * "compare:[A,B]", "config:NAME", "dataset:NAME"), each with the same protocol:
+ * key, kind, root, title(), tip(), status(), hash(), open(), setActive(on),
+ * dispose(), closePanels(), focusSearch(), handleKey(e), and isDirty() for
+ * configs. What differs by kind is decided here, in the few places that care.
+ */
 class App {
   constructor() {
-    /** @type {Map<string, RunSession>} */
-    this.sessions = new Map();
-    /** @type {Map<string, PageView>} results, comparisons, configs, datasets, by key */
-    this.pages = new Map();
-    /** @type {string|null} */
-    this.activeId = null;
+    /** @type {Map<string, View>} open tabs by key, in no particular order (the tab bar keeps the order) */
+    this.views = new Map();
+    /** @type {string|null} the key of the shown tab */
+    this.activeKey = null;
     this.project = '';
     /** @type {import('./api.js').ResultEntry[]} */
     this.resultList = [];
     /** @type {import('./api.js').DatasetEntry[]} */
     this.datasetList = [];
 
-    this.views = $('#views');
+    this.viewsEl = $('#views');
     this.emptyState = $('#empty-state');
     this.connBadge = $('#conn');
     this.configs = new ConfigsPane($('#configs'), {
@@ -58,7 +58,7 @@ class App {
       onOpen: (name) => { this.openDataset(name); this.toggleDrawer(false); },
       onCount: (t) => this.side.setCount('datasets', t),
     });
-    this.tabs = new TabBar($('#tabs'), { onSelect: (id) => this.activate(id), onClose: (id) => this.closeTab(id) });
+    this.tabs = new TabBar($('#tabs'), { onSelect: (key) => this.activate(key), onClose: (key) => this.closeTab(key) });
 
     this.events = new ProjectEvents({
       onMessage: (m) => this.onProjectEvent(m),
@@ -74,12 +74,12 @@ class App {
     $('#drawer-backdrop').addEventListener('click', () => this.toggleDrawer(false));
     window.addEventListener('hashchange', () => this.route());
     window.addEventListener('beforeunload', (e) => {
-      if ([...this.pages.values()].some((p) => p.isDirty?.())) { e.preventDefault(); e.returnValue = ''; }
+      if (this.ofKind(ConfigView).some((v) => v.isDirty())) { e.preventDefault(); e.returnValue = ''; }
     });
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden) {
-        const s = this.active();
-        if (s && s.unseen) { s.unseen = ''; this.updateTab(s); }
+        const v = this.activeView();
+        if (v instanceof RunSession && v.unseen) { v.unseen = ''; this.updateTab(v); }
       }
       this.updateTitle();
     });
@@ -98,18 +98,35 @@ class App {
     // Tabs open before a reload come back, then the URL decides which one is shown.
     let restore = [];
     try { restore = JSON.parse(sessionStorage.getItem('devloop.tabs') || '[]'); } catch { restore = []; }
-    for (const id of restore) {
-      if (typeof id !== 'string') continue;
-      if (this.runs.runs.has(id)) this.openRun(id, { activate: false });
-      else this.openKey(id, false);
-    }
+    for (const key of restore) if (typeof key === 'string') this.openKey(key, false);
     if (!this.route() && restore.length) {
       const last = sessionStorage.getItem('devloop.active');
-      const id = last && this.hasTab(last) ? last : [...this.tabs.tabs.keys()].pop();
-      if (id) this.activate(id);
+      const key = last && this.views.has(last) ? last : [...this.tabs.tabs.keys()].pop();
+      if (key) this.activate(key);
     }
     this.updateEmpty();
   }
+
+  // ---- views ------------------------------------------------------------------
+
+  /**
+   * The open views of one kind.
+   * @template {View} T @param {new (...args: any[]) => T} cls @returns {T[]}
+   */
+  ofKind(cls) {
+    /** @type {T[]} */
+    const out = [];
+    for (const v of this.views.values()) if (v instanceof cls) out.push(v);
+    return out;
+  }
+
+  /** The open tab of run `id`, if any. @param {string} id */
+  runView(id) {
+    const v = this.views.get(runKey(id));
+    return v instanceof RunSession ? v : undefined;
+  }
+
+  activeView() { return this.activeKey ? this.views.get(this.activeKey) : undefined; }
 
   // ---- data ------------------------------------------------------------------
 
@@ -117,7 +134,7 @@ class App {
     try {
       const list = (await api.configs()).configs || [];
       this.configs.setConfigs(list);
-      for (const p of this.pages.values()) if (p.kind === 'config') /** @type {any} */ (p).onConfigsChanged?.(list);
+      for (const v of this.ofKind(ConfigView)) v.onConfigsChanged(list);
     } catch (e) { this.configs.setError(`Could not list configs: ${e.message}`); }
   }
 
@@ -125,9 +142,9 @@ class App {
     try {
       const runs = (await api.runs()).runs || [];
       this.runs.setRuns(runs);
-      for (const r of runs) this.sessions.get(r.run_id)?.setRun(r);
+      for (const r of runs) this.runView(r.run_id)?.setRun(r);
       this.resultsPane.render(); // "running" results whose run has ended
-      for (const p of this.pages.values()) if (p.kind === 'config') /** @type {any} */ (p).setRuns?.(runs);
+      for (const v of this.ofKind(ConfigView)) v.setRuns(runs);
     } catch { /* shown by the connection badge */ }
   }
 
@@ -140,14 +157,12 @@ class App {
       this.resultList = list;
       this.resultsPane.setResults(list);
       // Open results that changed on disk re-read themselves; comparisons too.
+      /** @param {import('./api.js').ResultEntry|undefined} r */
       const sig = (r) => r ? `${r.status}|${r.total_samples}|${r.mtime_ms}|${r.error}` : '';
-      for (const p of this.pages.values()) {
-        if (p.kind === 'result') {
-          const v = /** @type {ResultView} */ (/** @type {any} */ (p));
-          const now = list.find((r) => r.name === v.name);
-          if (now && sig(now) !== sig(old.get(v.name))) v.refresh();
-          else v.fillCompare();
-        }
+      for (const v of this.ofKind(ResultView)) {
+        const now = list.find((r) => r.name === v.name);
+        if (now && sig(now) !== sig(old.get(v.name))) v.refresh();
+        else v.fillCompare();
       }
     } catch (e) { this.resultsPane.setError(`Could not list results: ${e.message}`); }
   }
@@ -167,16 +182,17 @@ class App {
     this.loadDatasets();
   }
 
-  /** @param {any} m */
+  /** @param {import('./api.js').ProjectEvent} m */
   onProjectEvent(m) {
     switch (m.type) {
       case 'run_changed':
         if (m.run && m.run.run_id) {
-          this.runs.upsert(m.run);
-          this.sessions.get(m.run.run_id)?.setRun(m.run);
-          for (const p of this.pages.values()) if (p.kind === 'config') /** @type {any} */ (p).onRun?.(m.run);
-          if (FINAL.has(m.run.status)) { this.loadResults(); this.loadConfigs(); }
-          else if (this.resultList.some((r) => r.run_id === m.run.run_id)) this.resultsPane.render();
+          const run = m.run;
+          this.runs.upsert(run);
+          this.runView(run.run_id)?.setRun(run);
+          for (const v of this.ofKind(ConfigView)) v.onRun(run);
+          if (FINAL.has(run.status)) { this.loadResults(); this.loadConfigs(); }
+          else if (this.resultList.some((r) => r.run_id === run.run_id)) this.resultsPane.render();
         }
         break;
       case 'run_deleted':
@@ -197,8 +213,8 @@ class App {
   /** @param {string} name */
   async launch(name) {
     // A config open with unsaved changes launches what the user sees: validated and saved first.
-    const page = /** @type {any} */ (this.pages.get('config:' + name));
-    if (page && page.isDirty()) return page.launchIt();
+    const page = this.views.get('config:' + name);
+    if (page instanceof ConfigView && page.isDirty()) return page.launchIt();
     try {
       const res = await api.launch(name);
       if (!res || !res.run_id) return { ok: false, error: 'the server gave no run id' };
@@ -210,38 +226,46 @@ class App {
     }
   }
 
-  // ---- pages: results, comparisons, configs, datasets ---------------------------
-
-  /** @param {string} key */
-  hasTab(key) { return this.sessions.has(key) || this.pages.has(key); }
+  // ---- tabs: open, show, close ------------------------------------------------------
 
   /**
-   * Open (or show) a page tab.
-   * @param {string} key @param {() => PageView} make @param {boolean} [activate]
-   * @returns {PageView}
+   * Open (or show) the tab `key`, made by `make` the first time.
+   * @template {View} T
+   * @param {string} key @param {() => T} make @param {boolean} activate
+   * @returns {T}
    */
-  openPage(key, make, activate = true) {
-    let p = this.pages.get(key);
-    if (!p) {
-      p = make();
-      this.pages.set(key, p);
-      this.views.append(p.root);
-      this.tabs.add(key, p.kind);
-      this.updatePageTab(p);
-      const page = p;
-      p.open().catch(() => {}).finally(() => this.updatePageTab(page));
+  openView(key, make, activate) {
+    let v = /** @type {T|undefined} */ (this.views.get(key));
+    if (!v) {
+      const view = make();
+      v = view;
+      this.views.set(key, view);
+      this.viewsEl.append(view.root);
+      this.tabs.add(key, view.kind, view instanceof RunSession ? { run: view.runId } : {});
+      this.updateTab(view);
+      view.open().catch(() => {}).finally(() => this.onViewOpened(view));
       this.saveTabs();
     }
     if (activate) this.activate(key);
     this.updateEmpty();
-    return p;
+    return v;
+  }
+
+  /** A view has loaded what it shows first. @param {View} v */
+  onViewOpened(v) {
+    this.updateTab(v);
+    if (v instanceof RunSession) {
+      this.updateStreams();
+      if (v.run) this.runs.upsert(v.run);
+    }
   }
 
   /** Reopen a saved tab key. @param {string} key @param {boolean} activate */
   openKey(key, activate) {
     const i = key.indexOf(':');
     const kind = key.slice(0, i), rest = key.slice(i + 1);
-    if (kind === 'result') this.openResult(rest, undefined, activate);
+    if (kind === 'run') { if (this.runs.runs.has(rest)) this.openRun(rest, { activate }); }
+    else if (kind === 'result') this.openResult(rest, undefined, activate);
     else if (kind === 'compare') {
       let ab = null;
       try { ab = JSON.parse(rest); } catch { /* not a key this page wrote */ }
@@ -251,188 +275,164 @@ class App {
     else if (kind === 'dataset') this.openDataset(rest, activate);
   }
 
+  /**
+   * @param {string} id
+   * @param {{activate?: boolean, line?: number}} [o]
+   */
+  openRun(id, o = {}) {
+    const v = this.openView(runKey(id), () => {
+      const s = new RunSession(id, {
+        onStatus: (x) => this.onRunStatus(x),
+        onComplete: (x) => this.onRunComplete(x),
+        onOpenResult: (dir) => this.openResultFromDir(dir),
+        onOpenConfig: (runId) => this.openRunConfig(runId),
+      });
+      const known = this.runs.runs.get(id);
+      if (known) s.setRun(known);
+      return s;
+    }, !!o.activate);
+    if (o.line) v.gotoLine(o.line);
+    this.markOpenRuns();
+    return v;
+  }
+
   /** @param {string} name @param {string} [sample] @param {boolean} [activate] */
   openResult(name, sample, activate = true) {
-    const v = /** @type {ResultView} */ (/** @type {any} */ (this.openPage('result:' + name, () => /** @type {any} */ (new ResultView(name, {
+    const key = 'result:' + name;
+    const v = this.openView(key, () => new ResultView(name, {
       onOpenRun: (id) => this.openRun(id, { activate: true }),
       onCompare: (a, b) => this.openCompare(a, b),
       results: () => this.resultList,
-      onHash: () => this.onPageChanged('result:' + name),
-    })), activate)));
+      onHash: () => this.onViewChanged(key),
+    }), activate);
     if (sample && v.sampleId !== sample) v.openSample(sample);
-    this.resultsPane.open = new Set([...this.pages.values()].filter((p) => p.kind === 'result').map((p) => /** @type {any} */ (p).name));
-    this.resultsPane.render();
+    this.markOpenResults();
     return v;
   }
 
   /** @param {string} a @param {string} b @param {boolean} [activate] */
   openCompare(a, b, activate = true) {
     const key = compareKey(a, b);
-    return this.openPage(key, () => /** @type {any} */ (new CompareView(a, b, {
+    return this.openView(key, () => new CompareView(a, b, {
       onOpenResult: (name, sample) => this.openResult(name, sample),
-      onHash: () => this.onPageChanged(key),
-    })), activate);
+      onHash: () => this.onViewChanged(key),
+    }), activate);
   }
 
   /** @param {string} name @param {boolean} [activate] */
   openConfig(name, activate = true) {
     const key = 'config:' + name;
-    return this.openPage(key, () => /** @type {any} */ (new ConfigView(name, {
-      onChange: () => this.onPageChanged(key),
+    return this.openView(key, () => new ConfigView(name, {
+      onChange: () => this.onViewChanged(key),
       onLaunched: (id) => { this.openRun(id, { activate: true }); this.loadConfigs(); },
       onOpenConfig: (n) => { this.loadConfigs(); this.openConfig(n); },
       onOpenRun: (id) => this.openRun(id, { activate: true }),
       runs: () => [...this.runs.runs.values()],
       datasets: () => this.datasetList,
       onOpenDataset: (n) => this.openDataset(n),
-    })), activate);
+    }), activate);
   }
 
   /** @param {string} name @param {boolean} [activate] */
   openDataset(name, activate = true) {
     const key = 'dataset:' + name;
-    return this.openPage(key, () => /** @type {any} */ (new DatasetView(name, { onHash: () => this.onPageChanged(key) })), activate);
+    return this.openView(key, () => new DatasetView(name, { onHash: () => this.onViewChanged(key) }), activate);
   }
 
-  /** A page's title, status or position changed. @param {string} key */
-  onPageChanged(key) {
-    const p = this.pages.get(key);
-    if (!p) return;
-    this.updatePageTab(p);
-    if (this.activeId === key) {
-      const want = p.hash();
+  /** The runs list marks the runs open in a tab. */
+  markOpenRuns() {
+    this.runs.open = new Set(this.ofKind(RunSession).map((v) => v.runId));
+    this.runs.render();
+  }
+
+  /** The results list marks the results open in a tab. */
+  markOpenResults() {
+    this.resultsPane.open = new Set(this.ofKind(ResultView).map((v) => v.name));
+    this.resultsPane.render();
+  }
+
+  /** A view's title, status or position changed. @param {string} key */
+  onViewChanged(key) {
+    const v = this.views.get(key);
+    if (!v) return;
+    this.updateTab(v);
+    if (this.activeKey === key) {
+      const want = v.hash();
       if (location.hash !== want) history.replaceState(null, '', want);
       this.updateTitle();
     }
   }
 
-  /** @param {PageView} p */
-  updatePageTab(p) {
-    this.tabs.update(p.key, { name: p.title(), tip: p.tip(), status: p.status(), unseen: '', reconnecting: false, dirty: !!p.isDirty?.(), kind: p.kind });
+  /** @param {View} v */
+  updateTab(v) {
+    const run = v instanceof RunSession ? v : null;
+    this.tabs.update(v.key, {
+      name: v.title(),
+      tip: v.tip(),
+      status: v.status(),
+      unseen: run ? run.unseen : '',
+      reconnecting: !!run && run.connState === 'reconnecting',
+      dirty: v instanceof ConfigView && v.isDirty(),
+      kind: v.kind,
+    });
+  }
+
+  /** Show tab `key`. @param {string} key */
+  activate(key) {
+    const v = this.views.get(key);
+    if (!v) return;
+    this.activeKey = key;
+    for (const x of this.views.values()) if (x !== v) x.setActive(false);
+    this.tabs.select(key);
+    this.runs.activeId = v instanceof RunSession ? v.runId : '';
+    this.runs.render();
+    this.resultsPane.activeName = v instanceof ResultView ? v.name : '';
+    this.resultsPane.render();
+    this.configs.editing = v instanceof ConfigView ? v.name : '';
+    this.configs.render();
+    sessionStorage.setItem('devloop.active', key);
+    v.setActive(true);
+    if (v instanceof RunSession) this.updateTab(v);
+    // A run's hash may go on with "&line=N" (a line link): keep it.
+    const want = v.hash();
+    const keep = v instanceof RunSession ? location.hash.startsWith(want) : location.hash === want;
+    if (!keep) history.replaceState(null, '', want);
+    this.updateStreams();
+    this.updateTitle();
+    this.updateEmpty();
   }
 
   /** Close any tab; an unsaved config asks first. @param {string} key */
   closeTab(key) {
-    if (this.sessions.has(key)) { this.closeRun(key); return; }
-    const p = this.pages.get(key);
-    if (!p) return;
-    if (p.isDirty?.() && !window.confirm(`${p.title()} has unsaved changes. Close it and lose them?`)) return;
-    const ids = [...this.tabs.tabs.keys()];
-    const idx = ids.indexOf(key);
-    p.dispose();
-    this.pages.delete(key);
+    const v = this.views.get(key);
+    if (!v) return;
+    if (v instanceof ConfigView && v.isDirty() && !window.confirm(`${v.title()} has unsaved changes. Close it and lose them?`)) return;
+    const keys = [...this.tabs.tabs.keys()];
+    const idx = keys.indexOf(key);
+    v.dispose();
+    this.views.delete(key);
     this.tabs.remove(key);
-    if (this.activeId === key) {
-      this.activeId = null;
-      const next = ids[idx + 1] || ids[idx - 1];
+    if (this.activeKey === key) {
+      this.activeKey = null;
+      const next = keys[idx + 1] || keys[idx - 1];
       if (next && next !== key) this.activate(next);
       else history.replaceState(null, '', location.pathname + location.search);
     }
-    if (p.kind === 'result') {
-      this.resultsPane.open.delete(/** @type {any} */ (p).name);
-      this.resultsPane.render();
-    }
-    this.saveTabs();
-    this.updateTitle();
-    this.updateEmpty();
-  }
-
-  // ---- run tabs ----------------------------------------------------------------
-
-  active() { return this.activeId ? this.sessions.get(this.activeId) : undefined; }
-
-  /**
-   * @param {string} id
-   * @param {{activate?: boolean, line?: number}} [o]
-   */
-  openRun(id, o = {}) {
-    let s = this.sessions.get(id);
-    if (!s) {
-      s = new RunSession(id, {
-        onStatus: (x) => this.onSessionStatus(x),
-        onComplete: (x) => this.onSessionComplete(x),
-        onOpenResult: (dir) => this.openResultFromDir(dir),
-        onOpenConfig: (runId) => this.openRunConfig(runId),
-      });
-      this.sessions.set(id, s);
-      const known = this.runs.runs.get(id);
-      if (known) s.setRun(known);
-      this.views.append(s.root);
-      this.tabs.add(id);
-      this.updateTab(s);
-      const ses = s;
-      s.open().then(() => this.updateStreams()).catch(() => {}).finally(() => { if (ses.run) this.runs.upsert(ses.run); });
-      this.saveTabs();
-    }
-    if (o.activate) this.activate(id);
-    if (o.line) s.gotoLine(o.line);
-    this.runs.open = new Set(this.sessions.keys());
-    this.runs.render();
-    this.updateEmpty();
-    return s;
-  }
-
-  /** @param {string} id a run id or a page key */
-  activate(id) {
-    const s = this.sessions.get(id);
-    const p = this.pages.get(id);
-    if (!s && !p) return;
-    this.activeId = id;
-    for (const x of this.sessions.values()) if (x !== s) x.setActive(false);
-    for (const x of this.pages.values()) if (x !== p) x.setActive(false);
-    this.tabs.select(id);
-    this.runs.activeId = s ? id : '';
-    this.runs.render();
-    this.resultsPane.activeName = p && p.kind === 'result' ? /** @type {any} */ (p).name : '';
-    this.resultsPane.render();
-    this.configs.editing = p && p.kind === 'config' ? /** @type {any} */ (p).name : '';
-    this.configs.render();
-    sessionStorage.setItem('devloop.active', id);
-    if (p) {
-      p.setActive(true);
-      const want = p.hash();
-      if (location.hash !== want) history.replaceState(null, '', want);
-      this.updateStreams();
-      this.updateTitle();
-      this.updateEmpty();
-      return;
-    }
-    s.setActive(true);
-    this.updateTab(s);
-    const want = `#run=${encodeURIComponent(id)}`;
-    if (!location.hash.startsWith(want)) history.replaceState(null, '', want);
-    this.updateStreams();
-    this.updateTitle();
-    this.updateEmpty();
-  }
-
-  /** @param {string} id */
-  closeRun(id) {
-    const s = this.sessions.get(id);
-    if (!s) return;
-    const ids = [...this.tabs.tabs.keys()];
-    const idx = ids.indexOf(id);
-    s.dispose();
-    this.sessions.delete(id);
-    this.tabs.remove(id);
-    if (this.activeId === id) {
-      this.activeId = null;
-      const next = ids[idx + 1] || ids[idx - 1];
-      if (next && next !== id) this.activate(next);
-      else history.replaceState(null, '', location.pathname + location.search);
-    }
-    this.runs.open = new Set(this.sessions.keys());
-    this.runs.render();
+    if (v instanceof RunSession) this.markOpenRuns();
+    else if (v instanceof ResultView) this.markOpenResults();
     this.saveTabs();
     this.updateStreams();
     this.updateTitle();
     this.updateEmpty();
   }
+
+  // ---- runs ----------------------------------------------------------------------
 
   /** The active run streams; so do the most recently viewed running ones, up to a cap; the rest resume when shown. */
   updateStreams() {
-    const others = [...this.sessions.values()]
-      .filter((s) => s.runId !== this.activeId)
+    const active = this.activeView();
+    const others = this.ofKind(RunSession)
+      .filter((s) => s !== active)
       .sort((a, b) => b.lastActive - a.lastActive || (a.runId < b.runId ? 1 : -1));
     let budget = MAX_BACKGROUND_STREAMS;
     for (const s of others) {
@@ -440,22 +440,11 @@ class App {
       if (live && budget > 0 && !s.stream.ended) { budget--; s.resume(); }
       else s.pause();
     }
-    const a = this.active();
-    if (a) a.resume();
+    if (active instanceof RunSession) active.resume();
   }
 
   /** @param {RunSession} s */
-  updateTab(s) {
-    this.tabs.update(s.runId, {
-      name: s.run ? shown(s.run.config_name) : s.runId,
-      status: s.run ? s.run.status : 'queued',
-      unseen: s.unseen,
-      reconnecting: s.connState === 'reconnecting',
-    });
-  }
-
-  /** @param {RunSession} s */
-  onSessionStatus(s) {
+  onRunStatus(s) {
     if (s.run && !FINAL.has(s.run.status)) s.sawRunning = true;
     if (s.run && FINAL.has(s.run.status)) this.noteFinished(s);
     this.updateTab(s);
@@ -464,7 +453,7 @@ class App {
   }
 
   /** @param {RunSession} s */
-  onSessionComplete(s) {
+  onRunComplete(s) {
     this.noteFinished(s);
     this.updateTab(s);
     if (s.run) this.runs.upsert(s.run);
@@ -489,24 +478,23 @@ class App {
 
   /** A run's exact config, in its config tab's "Runs" panel. @param {string} runId */
   async openRunConfig(runId) {
-    const run = this.runs.runs.get(runId) || this.sessions.get(runId)?.run;
+    const run = this.runs.runs.get(runId) || this.runView(runId)?.run;
     if (!run) return;
-    const v = /** @type {any} */ (this.openConfig(run.config_name));
+    const v = this.openConfig(run.config_name);
     await v.ready;
-    v.showRunConfig?.(runId);
+    v.showRunConfig(runId);
   }
 
   updateTitle() {
-    const marks = [...this.sessions.values()].map((s) => s.unseen).filter(Boolean);
-    const a = this.active();
-    const p = this.activeId ? this.pages.get(this.activeId) : undefined;
-    const name = a && a.run ? `${shown(a.run.config_name)} (${a.run.status})` : p ? p.title() : '';
+    const marks = this.ofKind(RunSession).map((s) => s.unseen).filter(Boolean);
+    const v = this.activeView();
+    const name = v instanceof RunSession ? (v.run ? `${shown(v.run.config_name)} (${v.run.status})` : '') : v ? v.title() : '';
     const base = this.project ? `devloop · ${this.project.split('/').filter(Boolean).pop()}` : 'devloop';
     document.title = (marks.length ? [...new Set(marks)].join('') + ' ' : '') + (name ? `${name} — ` : '') + base;
   }
 
   updateEmpty() {
-    this.emptyState.hidden = this.sessions.size + this.pages.size > 0;
+    this.emptyState.hidden = this.views.size > 0;
   }
 
   saveTabs() {
@@ -514,23 +502,24 @@ class App {
   }
 
   tick() {
-    for (const s of this.sessions.values()) if (s.active) s.tick();
+    for (const s of this.ofKind(RunSession)) if (s.active) s.tick();
     this.runs.tick();
   }
 
-  /** Handle #run=ID[&line=N], #result=NAME[&sample=ID], #compare=A&with=B, #config=NAME, #dataset=NAME. Returns true if it opened something. */
+  /** Handle #run=ID[&line=N], #result=NAME[&sample=ID], #compare=A&with=B[&sample=ID], #config=NAME, #dataset=NAME. Returns true if it opened something. */
   route() {
     const h = new URLSearchParams(location.hash.replace(/^#/, ''));
     const id = h.get('run');
-    if (h.get('result')) { this.openResult(/** @type {string} */ (h.get('result')), h.get('sample') || undefined); return true; }
-    if (h.get('compare') && h.get('with')) {
-      const v = /** @type {any} */ (this.openCompare(/** @type {string} */ (h.get('compare')), /** @type {string} */ (h.get('with'))));
+    const result = h.get('result'), compare = h.get('compare'), withB = h.get('with'), config = h.get('config'), dataset = h.get('dataset');
+    if (result) { this.openResult(result, h.get('sample') || undefined); return true; }
+    if (compare && withB) {
+      const v = this.openCompare(compare, withB);
       const smp = h.get('sample');
       if (smp && v.pairId !== smp) v.openPair(smp);
       return true;
     }
-    if (h.get('config')) { this.openConfig(/** @type {string} */ (h.get('config'))); return true; }
-    if (h.get('dataset')) { this.openDataset(/** @type {string} */ (h.get('dataset'))); return true; }
+    if (config) { this.openConfig(config); return true; }
+    if (dataset) { this.openDataset(dataset); return true; }
     if (!id) return false;
     const line = Number(h.get('line')) || 0;
     this.openRun(id, { activate: true, line: line > 0 ? line : undefined });
@@ -573,24 +562,15 @@ class App {
   setupKeys() {
     document.addEventListener('keydown', (e) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      const s = this.active();
-      const p = this.activeId ? this.pages.get(this.activeId) : undefined;
+      const v = this.activeView();
       if (e.key === 'Escape') {
         if (document.body.classList.contains('show-runs')) { this.toggleDrawer(false); e.preventDefault(); return; }
-        if (s && s.closePanels()) { e.preventDefault(); return; }
-        if (p && p.closePanels()) { e.preventDefault(); return; }
+        if (v && v.closePanels()) e.preventDefault();
         return;
       }
-      if (typingInField()) return;
-      if (p) {
-        if (e.key === '/') { e.preventDefault(); p.focusSearch(); }
-        else if (p.handleKey(e)) e.preventDefault();
-        return;
-      }
-      if (!s) return;
-      if (e.key === '/') { e.preventDefault(); s.focusSearch(); }
-      else if (e.key === 'g') { e.preventDefault(); s.showTab('output', true); s.logView.toTop(); }
-      else if (e.key === 'G') { e.preventDefault(); s.showTab('output', true); s.logView.jumpToLatest(); }
+      if (typingInField() || !v) return;
+      if (e.key === '/') { e.preventDefault(); v.focusSearch(); }
+      else if (v.handleKey(e)) e.preventDefault();
     });
   }
 }

@@ -143,7 +143,7 @@ export class ResultView {
 
   _renderHead() {
     const d = /** @type {import('./api.js').ResultDetail} */ (this.detail);
-    const s = d.summary || /** @type {any} */ ({});
+    const s = d.summary || /** @type {Partial<import('./api.js').ResultEntry>} */ ({});
     this.heading.textContent = shown(s.eval_name || this.name);
     this.badge.className = 'badge rs-' + s.status;
     this.badge.textContent = s.status;
@@ -304,10 +304,10 @@ export class ResultView {
 
   /** @param {import('./api.js').SampleDetail} d */
   _renderSample(d) {
-    const nav = d.nav || /** @type {any} */ ({});
+    const nav = d.nav || /** @type {Partial<import('./api.js').SampleNav>} */ ({});
     const prev = el('button', { class: 'btn sv-prev', text: '‹ k', attrs: { type: 'button', title: 'Previous sample (k)' }, disabled: !nav.prev, on: { click: () => nav.prev && this.openSample(nav.prev) } });
     const next = el('button', { class: 'btn sv-next', text: 'j ›', attrs: { type: 'button', title: 'Next sample (j)' }, disabled: !nav.next, on: { click: () => nav.next && this.openSample(nav.next) } });
-    const r = d.row || /** @type {any} */ ({});
+    const r = d.row || /** @type {Partial<import('./api.js').SampleRow>} */ ({});
     kids(this.sampleHead, 
       this._backButton(),
       el('span', { class: 'sv-id mono', text: shown(d.id) }),

@@ -1,6 +1,7 @@
-// One open run: its header (status badge, elapsed, connection, Stop), its
-// "Output" and "Samples" tabs, the log toolbar (search, timestamps, clear,
-// download) and the live stream that feeds both views.
+// One open run, a tab like the other views (main.js): its header (status
+// badge, elapsed, connection, Stop), its "Output" and "Samples" tabs, the log
+// toolbar (search, timestamps, clear, download) and the live stream that feeds
+// both views.
 
 import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
@@ -12,6 +13,9 @@ import { el, fmtInt, runElapsed, FINAL, resultNameFromDir, shown } from './util.
 const REPLAY_MAX = 20_000;
 const TAIL_RECORDS = 3000;
 
+/** A run tab's key among the views of main.js. @param {string} id */
+export const runKey = (id) => 'run:' + id;
+
 export class RunSession {
   /**
    * @param {string} runId
@@ -20,6 +24,8 @@ export class RunSession {
    */
   constructor(runId, hooks) {
     this.runId = runId;
+    this.key = runKey(runId);
+    this.kind = 'run';
     this.hooks = hooks;
     /** @type {import('./api.js').Run|null} */
     this.run = null;
@@ -27,6 +33,8 @@ export class RunSession {
     this.active = false;
     this.lastActive = 0;
     this.unseen = '';       // ✓ / ✗ once it finished while not looked at
+    this.sawRunning = false; // seen queued or running here (so its end is news)
+    this.finishedNoted = false;
     this.tab = 'output';
     this.userPickedTab = false;
     this.eventsGap = false;  // events before the stream start were never seen
@@ -60,7 +68,7 @@ export class RunSession {
   }
 
   _build() {
-    this.title = el('h2', { class: 'run-title' });
+    this.titleEl = el('h2', { class: 'run-title' });
     this.idLabel = el('span', { class: 'run-id', attrs: { title: 'Run id' } });
     this.badge = el('span', { class: 'badge' });
     this.elapsed = el('span', { class: 'elapsed' });
@@ -80,7 +88,7 @@ export class RunSession {
 
     const head = el('div', { class: 'run-head' },
       el('div', { class: 'run-head-row' },
-        el('div', { class: 'run-head-title' }, this.title, this.idLabel),
+        el('div', { class: 'run-head-title' }, this.titleEl, this.idLabel),
         el('div', { class: 'run-head-status' }, this.badge, this.elapsed, this.conn),
         el('div', { class: 'spacer' }),
         this.resultBtn, this.configBtn,
@@ -120,6 +128,19 @@ export class RunSession {
     this.root = el('section', { class: 'run-view', hidden: true, dataset: { run: this.runId } }, head, this.tabsRow, this.outputHost, this.samplesHost);
     this.showTab('output', false);
     this._renderHead();
+  }
+
+  // ---- the tab protocol (main.js) ---------------------------------------------
+
+  title() { return this.run ? shown(this.run.config_name) : this.runId; }
+  tip() { return `${this.title()} · ${this.runId} · ${this.status()}${this.connState === 'reconnecting' ? ' · reconnecting' : ''}`; }
+  status() { return this.run ? this.run.status : 'queued'; }
+  hash() { return `#run=${encodeURIComponent(this.runId)}`; }
+  /** g / G: top / latest of the output. @param {KeyboardEvent} e */
+  handleKey(e) {
+    if (e.key === 'g') { this.showTab('output', true); this.logView.toTop(); return true; }
+    if (e.key === 'G') { this.showTab('output', true); this.logView.jumpToLatest(); return true; }
+    return false;
   }
 
   /** Load the run and decide where its stream starts (the start, or its tail if huge). */
@@ -225,9 +246,11 @@ export class RunSession {
     return r && r.ended_at && FINAL.has(r.status) ? r.ended_at : Date.now();
   }
 
-  /** @param {import('./api.js').CompleteMsg} msg */
+  /** The stream's last message: the run as it ended (exact end time and record count). @param {import('./api.js').CompleteMsg} msg */
   _onComplete(msg) {
-    if (this.run) {
+    if (msg.run && msg.run.run_id === this.runId) this.run = msg.run;
+    else if (this.run) {
+      // A server that could not read the run sends only its exit.
       this.run = { ...this.run, status: msg.status || this.run.status, exit_code: msg.exit_code ?? this.run.exit_code, signal: msg.signal ?? this.run.signal, ended_at: this.run.ended_at || Date.now() };
     }
     this.logView.ended = true;
@@ -235,8 +258,6 @@ export class RunSession {
     this.logView.invalidate();
     this._renderHead();
     this.hooks.onComplete(this);
-    // Re-read for exact end time and record count.
-    api.run(this.runId).then((r) => this.setRun(r)).catch(() => {});
   }
 
   /** @param {"output"|"samples"} which @param {boolean} byUser */
@@ -390,7 +411,7 @@ export class RunSession {
 
   _renderHead() {
     const r = this.run;
-    this.title.textContent = r ? shown(r.config_name) : this.runId;
+    this.titleEl.textContent = r ? shown(r.config_name) : this.runId;
     this.idLabel.textContent = this.runId;
     const st = r ? r.status : 'loading';
     this.badge.className = 'badge st-' + st;

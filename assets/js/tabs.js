@@ -1,7 +1,8 @@
-// The tab bar above the main pane: one tab per open run, with its live status
-// and a ✓/✗ mark when it finished while not looked at.
+// The tab bar above the main pane: one tab per open view (a run with its live
+// status and a ✓/✗ mark when it finished while not looked at; a result,
+// comparison, config or dataset with its kind's glyph and an unsaved mark).
 
-import { el, statusMark } from './util.js';
+import { el } from './util.js';
 
 const KIND_GLYPH = { result: '▤', compare: '⇄', config: '✎', dataset: '▦' };
 
@@ -27,14 +28,17 @@ export class TabBar {
     });
   }
 
-  /** @param {string} id a run id, or a page key ("result:NAME", …) @param {string} [kind] */
-  add(id, kind = 'run') {
+  /**
+   * @param {string} id the view's key ("run:ID", "result:NAME", …) @param {string} kind
+   * @param {Record<string, string>} [data] more data- attributes (a run's tab carries data-run)
+   */
+  add(id, kind, data = {}) {
     if (this.tabs.has(id)) return;
     const dot = el('span', { class: kind === 'run' ? 'dot' : 'tab-kind kind-' + kind, text: KIND_GLYPH[kind] || '' });
     const label = el('span', { class: 'tab-label' });
     const mark = el('span', { class: 'tab-mark' });
     const close = el('button', { class: 'tab-close', text: '×', attrs: { type: 'button', title: 'Close tab', 'aria-label': 'Close tab', tabindex: '-1' } });
-    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: kind === 'run' ? { run: id, key: id, kind } : { key: id, kind } }, dot, label, mark, close);
+    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: { ...data, key: id, kind } }, dot, label, mark, close);
     tab.addEventListener('click', (e) => {
       if (/** @type {HTMLElement} */ (e.target).closest('.tab-close')) { e.stopPropagation(); this.h.onClose(id); return; }
       this.h.onSelect(id);
@@ -77,12 +81,11 @@ export class TabBar {
       t.mark.className = 'tab-mark' + (s.dirty ? ' dirty' : '');
       return;
     }
-    t.tab.title = `${s.name} · ${id} · ${s.status}${s.reconnecting ? ' · reconnecting' : ''}`;
+    t.tab.title = s.tip || s.name;
     t.dot.className = 'dot st-' + s.status + (s.reconnecting ? ' reconnecting' : '');
     t.mark.textContent = s.unseen || '';
     t.tab.classList.toggle('unseen', !!s.unseen);
     t.tab.dataset.status = s.status;
     t.mark.className = 'tab-mark' + (s.unseen ? ' ' + (s.unseen === '✓' ? 'good' : 'bad') : '');
-    void statusMark;
   }
 }

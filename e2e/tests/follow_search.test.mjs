@@ -44,7 +44,7 @@ test('follow mode pauses when scrolled up and jump-to-latest resumes it', async 
   // Jump to latest: the newest line is in view again and following resumes.
   await jump.click();
   const after1 = await visibleLines(view);
-  const total = await page.evaluate((rid) => window.devloop.sessions.get(rid).model.total, id);
+  const total = await page.evaluate((rid) => window.devloop.runView(rid).model.total, id);
   assert.ok(after1[after1.length - 1] >= total - 5, `last visible ${after1[after1.length - 1]} should be the latest ${total}`);
   assert.equal(await jump.isVisible(), false);
   const next = Math.max(...after1) + 20;

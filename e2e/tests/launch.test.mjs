@@ -10,6 +10,9 @@ after(async () => { await browser?.close(); await server?.close(); });
 
 test('launch quick.py: output streams, colours, one-line progress bar, groups, samples, status', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
+  /** @type {string[]} */
+  const gets = [];
+  page.on('request', (r) => { if (r.method() === 'GET') gets.push(new URL(r.url()).pathname); });
   const id = await launchFromPage(page, 'quick.py');
   const view = runView(page, id);
 
@@ -19,6 +22,9 @@ test('launch quick.py: output streams, colours, one-line progress bar, groups, s
   // Status badge: running (or already done), then the final status with elapsed time.
   await view.locator('.badge[data-status="succeeded"]').waitFor({ timeout: 60_000 });
   assert.match(await view.locator('.elapsed').textContent(), /\d+(\.\d)?s/);
+  // The stream's `complete` carries the final run (exit code, end time): the page reads the run once, on opening it.
+  assert.match(await view.locator('.run-cmd').textContent(), / · exit 0$/);
+  assert.equal(gets.filter((p) => p === `/api/runs/${id}`).length, 1, 'the run is not fetched again after complete');
 
   // ANSI colours rendered as coloured spans, not escape codes.
   const success = view.locator('.log-row', { hasText: 'connected to' });

@@ -32,9 +32,9 @@ test('1,000,000 lines: live, then scrolled top to bottom with a bounded DOM', as
   streaming = false;
   await watcher;
   assert.ok(maxNodes < MAX_NODES, `DOM had ${maxNodes} elements while streaming`);
-  const total = await page.evaluate((rid) => window.devloop.sessions.get(rid).model.total, id);
+  const total = await page.evaluate((rid) => window.devloop.runView(rid).model.total, id);
   assert.equal(total, N + 3, 'command line + N lines + "flood done" + exit line');
-  const cached = await page.evaluate((rid) => window.devloop.sessions.get(rid).model.lines.size, id);
+  const cached = await page.evaluate((rid) => window.devloop.runView(rid).model.lines.size, id);
   assert.ok(cached <= 60_000, `the page holds at most a window of lines (${cached})`);
 
   // Scroll from the top to the bottom in 40 steps; each place shows its own lines.
@@ -75,7 +75,7 @@ test('1,000,000 lines: live, then scrolled top to bottom with a bounded DOM', as
   const v2 = runView(p2, id);
   await v2.locator('.log-row', { hasText: 'exited with code 0' }).waitFor({ timeout: 30_000 });
   const tReopen = Date.now() - t2;
-  const seen = await p2.evaluate((rid) => window.devloop.sessions.get(rid).model.lines.size, id);
+  const seen = await p2.evaluate((rid) => window.devloop.runView(rid).model.lines.size, id);
   assert.ok(seen < 20_000, `reopening loaded ${seen} lines, not the whole log`);
   await v2.locator('.log-scroll').focus();
   await p2.keyboard.press('g');

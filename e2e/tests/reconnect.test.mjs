@@ -58,7 +58,7 @@ test('server restart mid-run: reconnecting, then every line exactly once', async
   const texts = [...lines.values()];
   assert.equal(new Set(texts).size, texts.length, 'no line shown twice');
   // The page's own record of what it received: no record applied twice.
-  const seqs = await page.evaluate((rid) => window.devloop.sessions.get(rid).stream.lastSeq, id);
+  const seqs = await page.evaluate((rid) => window.devloop.runView(rid).stream.lastSeq, id);
   const run = await server.api(`/api/runs/${id}`);
   assert.equal(seqs, run.records);
   assert.deepEqual(errors, []);
