@@ -101,7 +101,8 @@ export class ResultsList {
     /** @type {Map<string, Map<string, import('./api.js').ResultEntry[]>>} day → eval_name → results */
     const days = new Map();
     for (const r of visible) {
-      const day = dayLabel(resultTime(r));
+      const t = resultTime(r);
+      const day = t ? dayLabel(t) : 'Undated'; // a folder the server could not even stat (e.g. its name is not UTF-8)
       if (!days.has(day)) days.set(day, new Map());
       const groups = days.get(day);
       const g = groupName(r);
@@ -133,7 +134,7 @@ export class ResultsList {
     const cls = 'result-item' + (bad ? ' bad' : '') + (usable ? '' : ' unusable') + (this.open.has(r.name) ? ' open' : '') + (this.activeName === r.name ? ' active' : '');
     const t = resultTime(r);
     const time = new Date(t);
-    const hm = `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}`;
+    const hm = t ? `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}` : '';
     const m = r.summary_metrics || {};
     const mean = m.mean_reward;
     const statusText = status === 'complete' ? '' : status;
@@ -151,7 +152,7 @@ export class ResultsList {
         title: `${shown(r.name)}${r.dataset_path ? ' · ' + shown(r.dataset_path) : ''}${t ? ' · ' + fmtAgo(t) : ''}${r.error ? ' · ' + r.error : ''}`,
       },
       dataset: { name: r.name, status },
-    }, usable ? null : el('span', { class: 'result-name', text: shown(r.name) }), line1,
+    }, line1,
     others.length ? el('span', { class: 'result-metrics', text: others.join(' · ') }) : null,
     bad ? el('span', { class: 'result-error', text: r.error || 'malformed result' }) : null);
     if ((r.status === 'running' || r.status === 'incomplete') && r.run_id) {
