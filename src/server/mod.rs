@@ -8,6 +8,7 @@ mod api_results;
 mod api_runs;
 mod assets;
 mod file_watch;
+pub mod listen;
 mod log_watch;
 pub mod security;
 mod stream;
@@ -142,11 +143,7 @@ pub async fn serve(
     state: AppState,
     guard: Guard,
 ) -> anyhow::Result<()> {
-    let app = router(state, guard);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
+    listen::serve(listener, router(state, guard), shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -24,6 +24,8 @@ pub struct Guard {
 const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
 
 pub fn is_loopback_host(host: &str) -> bool {
+    // `localhost.` is the same name, fully qualified.
+    let host = host.strip_suffix('.').unwrap_or(host);
     LOOPBACK_NAMES.contains(&host)
         || host.ends_with(".localhost")
         || host
@@ -129,7 +131,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 pub async fn guard(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
     match guard.check(req.method(), req.uri(), req.headers()) {
-        Err(e) => e.into_response(),
+        Err(e) => {
+            let mut resp = e.into_response();
+            // A client that is refused gets no kept-alive connection to hold.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
         Ok(set_cookie) => {
             let mut resp = next.run(req).await;
             if set_cookie {
@@ -170,5 +178,7 @@ mod tests {
         assert!(!is_loopback_host("evil.com"));
         assert!(!is_loopback_host("127.0.0.1.evil.com"));
         assert!(is_loopback_host("127.0.0.2"));
+        assert!(is_loopback_host("localhost."));
+        assert!(!is_loopback_host("evil.com."));
     }
 }

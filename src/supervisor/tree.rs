@@ -36,12 +36,16 @@ impl RunTree {
         pids
     }
 
-    /// Sends `sig` to the group and to every member; how many were sent.
+    /// Sends `sig` to the group, and to every member outside it (those in
+    /// the group get it once, from the group); how many members there were.
     pub fn signal(&self, sig: Signal) -> usize {
         let _ = killpg(self.group, sig);
         let members = self.members();
         for &pid in &members {
-            let _ = kill(Pid::from_raw(pid), sig);
+            let pid = Pid::from_raw(pid);
+            if nix::unistd::getpgid(Some(pid)).ok() != Some(self.group) {
+                let _ = kill(pid, sig);
+            }
         }
         members.len()
     }

@@ -95,3 +95,33 @@ fn keep_daemons_leaves_them_running() {
     }
     assert_eq!(alive.len(), pids.len(), "kept: {alive:?} of {pids:?}");
 }
+
+#[test]
+fn stop_sends_sigterm_once_to_each_process() {
+    let p = Project::new("");
+    p.config(
+        "count.py",
+        "import signal, subprocess, sys, time\n\
+         child = subprocess.Popen([sys.executable, '-c', \"import signal, time\\nsignal.signal(signal.SIGTERM, lambda *a: print('child got SIGTERM', flush=True))\\ntime.sleep(3)\"])\n\
+         signal.signal(signal.SIGTERM, lambda *a: print('got SIGTERM', flush=True))\n\
+         print('ready', flush=True)\n\
+         time.sleep(3)\n",
+    );
+    let s = Server::start(p.path());
+    let id = s.launch("count.py");
+    let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
+    wait_for("ready", || {
+        log.exists().then_some(())?;
+        final_lines(&read_log(p.path(), &id), "stdout")
+            .contains(&"ready".to_string())
+            .then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (code, _) = s.post(&format!("/api/runs/{id}/stop"), serde_json::json!({}));
+    assert_eq!(code, 200);
+    s.wait_ended(&id);
+    let lines = final_lines(&read_log(p.path(), &id), "stdout");
+    let count = |what: &str| lines.iter().filter(|l| l.as_str() == what).count();
+    assert_eq!(count("got SIGTERM"), 1, "{lines:?}");
+    assert_eq!(count("child got SIGTERM"), 1, "{lines:?}");
+}

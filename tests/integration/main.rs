@@ -36,3 +36,5 @@ mod output;
 mod results;
 /// Host, Origin and token checks.
 mod security;
+/// Slow and unauthenticated clients cannot starve the server.
+mod slow_clients;
