@@ -175,6 +175,8 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         );
     }
     let settings = std::sync::Arc::new(Settings::load(&project)?);
+    let mut lock = devloop::projectlock::ProjectLock::take(&settings.state_dir())?;
+    let fds = devloop::server::listen::raise_fd_limit();
     let exe = std::env::current_exe().context("finding the devloop executable")?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
@@ -199,6 +201,8 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         if let Some(t) = &token {
             url.push_str(&format!("?token={t}"));
         }
+        lock.announce(&url)?;
+        tracing::debug!("open files allowed: {fds}");
         println!("devloop: serving {} at {url}", settings.project.display());
         if listen.open {
             let _ = std::process::Command::new("xdg-open").arg(&url).spawn();

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use rusqlite::{params, Connection};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -55,8 +54,7 @@ pub struct SampleQuery {
 
 impl Results {
     pub fn open(dir: PathBuf, db: &Path) -> anyhow::Result<Results> {
-        let conn = Connection::open(db).with_context(|| format!("opening {}", db.display()))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        let conn = crate::indexdb::open(db)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS results (
                 name TEXT PRIMARY KEY,

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
@@ -47,10 +46,7 @@ const COLUMNS: &str = "id, config_name, status, command, created_at, started_at,
 
 impl RunStore {
     pub fn open(path: &Path) -> anyhow::Result<RunStore> {
-        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let conn = crate::indexdb::open(path)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS runs (
                 id TEXT PRIMARY KEY,

@@ -549,3 +549,32 @@ fn a_run_that_prints_20_mib_streams_whole_without_the_server_growing() {
 fn a_run_that_prints_500_mib_streams_whole_without_the_server_growing() {
     loud_run(5_000_000, 100, Some(8));
 }
+
+#[test]
+fn a_damaged_index_is_moved_aside_and_rebuilt_from_the_run_folders() {
+    let p = Project::new("");
+    p.config("hello.py", "print('hello')\n");
+    let mut s = Server::start(p.path());
+    let id = s.launch("hello.py");
+    assert_eq!(s.wait_ended(&id)["status"], "succeeded");
+    s.kill();
+    let db = p.path().join(".devloop/devloop.db");
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    std::fs::write(&db, b"this is not a database, just garbage".repeat(100)).unwrap();
+    let s = Server::start(p.path());
+    let run = s.run(&id);
+    assert_eq!(run["status"], "succeeded", "rebuilt from its folder: {run}");
+    let replay = s.stream_all(&id, None);
+    assert!(replay.final_lines("stdout").contains(&"hello".to_string()));
+    let aside: Vec<String> = std::fs::read_dir(p.path().join(".devloop"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("devloop.db.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged file is kept beside: {aside:?}");
+    let again = s.launch("hello.py");
+    assert_eq!(s.wait_ended(&again)["status"], "succeeded");
+}

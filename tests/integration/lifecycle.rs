@@ -223,3 +223,22 @@ fn the_queue_survives_a_server_restart() {
         "the queued run started after the restart"
     );
 }
+
+#[test]
+fn a_second_server_on_the_same_project_refuses_and_names_the_first() {
+    let p = Project::new("");
+    let s = Server::start(p.path());
+    let out = std::process::Command::new(crate::helper::bin())
+        .args(["serve", "--port", "0", "--project"])
+        .arg(p.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&s.url) && err.contains(&s.child.id().to_string()),
+        "{err}"
+    );
+    // The first one is untouched.
+    assert_eq!(s.get("/api/health").0, 200);
+}
