@@ -293,7 +293,8 @@ impl Results {
             })
             .collect();
         if let Some(n) = needle {
-            hits.retain(|r| samples::contains_text(dir, &r.id, n.as_bytes()));
+            let mut search = samples::TextSearch::new(n.as_bytes());
+            hits.retain(|r| search.in_sample(dir, &r.id));
         }
         let sort = q.sort.as_deref().unwrap_or("index");
         let (desc, key) = match sort.strip_prefix('-') {

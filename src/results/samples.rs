@@ -2,6 +2,7 @@
 //! table: reward, status, turns, error), and a whole sample on demand. Rows
 //! come from `samples/ID.json` when present, else from the last line of
 //! `trajectories/ID.jsonl`, read from its end so a big file is not read whole.
+//! A text search reads every file of a sample a chunk at a time.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -238,19 +239,68 @@ fn parse_line(line: &[u8], name: &str) -> Result<Option<Value>, String> {
         .map_err(|e| format!("{name}: last line is not valid JSON (still being written?): {e}"))
 }
 
-/// True if any file of the sample contains `needle` (lower-case ASCII
-/// comparison on the raw bytes).
-pub fn contains_text(dir: &Path, id: &str, needle: &[u8]) -> bool {
-    let finder = memchr::memmem::Finder::new(needle);
-    [sample_path(dir, id), trajectory_path(dir, id)]
-        .iter()
-        .flatten()
-        .any(|p| {
-            std::fs::read(p).is_ok_and(|mut bytes| {
-                bytes.make_ascii_lowercase();
-                finder.find(&bytes).is_some()
-            })
-        })
+/// Bytes read at a time by a text search: a file is never held whole, so
+/// four searches over a 1 GB trajectory stay within a few MiB.
+pub const SEARCH_CHUNK: usize = 256 << 10;
+
+/// A text search through the files of samples: the needle is compared with
+/// the raw bytes lower-cased as ASCII (`needle` must be lower-case already),
+/// reading each file in chunks of [`SEARCH_CHUNK`] into one buffer kept for
+/// every file searched. The last `needle.len() - 1` bytes of a chunk stay in
+/// front of the next, so a match across two chunks is found.
+pub struct TextSearch {
+    finder: memchr::memmem::Finder<'static>,
+    buf: Vec<u8>,
+}
+
+impl TextSearch {
+    pub fn new(needle: &[u8]) -> Self {
+        TextSearch {
+            finder: memchr::memmem::Finder::new(needle).into_owned(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// True if any file of the sample contains the needle. Only files that
+    /// resolve inside `dir` are read ([`sample_path`], [`trajectory_path`]).
+    pub fn in_sample(&mut self, dir: &Path, id: &str) -> bool {
+        [sample_path(dir, id), trajectory_path(dir, id)]
+            .iter()
+            .flatten()
+            .any(|p| self.in_file(p))
+    }
+
+    /// True if the file contains the needle; false if it cannot be read.
+    fn in_file(&mut self, path: &Path) -> bool {
+        let Ok(mut f) = File::open(path) else {
+            return false;
+        };
+        let keep = self.finder.needle().len().saturating_sub(1);
+        if self.buf.len() < keep + SEARCH_CHUNK {
+            self.buf.resize(keep + SEARCH_CHUNK, 0);
+        }
+        let buf = &mut self.buf;
+        // Bytes at the front of `buf` carried from the chunk before.
+        let mut carried = 0;
+        loop {
+            let n = match f.read(&mut buf[carried..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return false,
+            };
+            let end = carried + n;
+            if n == 0 {
+                // Only an empty needle can match what is left.
+                return self.finder.find(&buf[..end]).is_some();
+            }
+            buf[carried..end].make_ascii_lowercase();
+            if self.finder.find(&buf[..end]).is_some() {
+                return true;
+            }
+            carried = keep.min(end);
+            buf.copy_within(end - carried..end, 0);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -296,7 +346,40 @@ mod tests {
         assert!(c.malformed.unwrap().contains("still being written"));
         let e = row(d, "e", 3);
         assert_eq!(e.error.as_deref(), Some("ProviderError[openai]: 429"));
-        assert!(contains_text(d, "e", b"providererror"));
-        assert!(!contains_text(d, "a", b"providererror"));
+        let mut search = TextSearch::new(b"providererror");
+        assert!(search.in_sample(d, "e"));
+        assert!(!search.in_sample(d, "a"));
+    }
+
+    #[test]
+    fn a_search_finds_a_match_across_chunks_and_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("trajectories")).unwrap();
+        let needle = b"needle-across-chunks";
+        // The needle, in mixed case, split at every point over the first
+        // chunk boundary (one file each), and once over the second.
+        let splits = (1..needle.len()).map(|k| (SEARCH_CHUNK, k));
+        for (i, (boundary, split)) in splits.chain([(2 * SEARCH_CHUNK, 7)]).enumerate() {
+            let mut bytes = vec![b'x'; boundary - split];
+            bytes.extend_from_slice(b"Needle-ACROSS-chunks");
+            bytes.resize(boundary + SEARCH_CHUNK / 2, b'y');
+            let id = format!("s{i}");
+            std::fs::write(d.join(format!("trajectories/{id}.jsonl")), &bytes).unwrap();
+            let mut search = TextSearch::new(needle);
+            assert!(search.in_sample(d, &id), "split {split} at {boundary}");
+            let mut other = TextSearch::new(b"needle-across-chunkz");
+            assert!(!other.in_sample(d, &id), "split {split} at {boundary}");
+        }
+        // One file ending in the needle's start, another beginning with its
+        // end, searched with one buffer: nothing is carried between files.
+        std::fs::write(d.join("trajectories/head.jsonl"), b"xx needle-acr").unwrap();
+        std::fs::write(d.join("trajectories/tail.jsonl"), b"oss-chunks xx").unwrap();
+        let mut search = TextSearch::new(needle);
+        assert!(!search.in_sample(d, "head") && !search.in_sample(d, "tail"));
+        // Exactly as before for the edges: an empty file, an empty needle.
+        std::fs::write(d.join("trajectories/empty.jsonl"), b"").unwrap();
+        assert!(!TextSearch::new(b"a").in_sample(d, "empty"));
+        assert!(TextSearch::new(b"").in_sample(d, "empty"));
     }
 }

@@ -335,3 +335,51 @@ fn a_result_whose_run_ended_without_a_report_is_incomplete_not_running() {
     assert_eq!(half["status"], "incomplete", "{half}");
     assert_eq!(half["run_id"], id.as_str());
 }
+
+#[test]
+fn a_text_search_reads_big_files_in_chunks_and_finds_a_match_across_two() {
+    // The server searches a file a chunk at a time (256 KiB today). Each
+    // trajectory here is 1.5 MiB with the needle split over one of the
+    // boundaries a chunk of 64 KiB to 1 MiB would have; one more has only
+    // the needle's start at a boundary.
+    let p = Project::new("");
+    let dir = p.path().join("results/bigfiles");
+    let boundaries = [64usize << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20];
+    let mut ids: Vec<String> = boundaries.iter().map(|b| format!("at{b}")).collect();
+    ids.push("partial".into());
+    write(
+        &dir.join("report.json"),
+        &json!({"eval_name": "bigfiles", "sample_ids": ids}).to_string(),
+    );
+    let trajectory = |boundary: usize, text: &str| {
+        let mut line = String::from(r#"{"messages":[{"role":"user","content":""#);
+        // Split after "Needle-ACR".
+        line.extend(std::iter::repeat_n('x', boundary - 10 - line.len()));
+        line.push_str(text);
+        line.extend(std::iter::repeat_n('y', (3 << 19) - line.len()));
+        line.push_str("\"}]}\n");
+        assert_eq!(line.find(text), Some(boundary - 10));
+        line + "{\"messages\":[],\"rewards\":1.0}\n"
+    };
+    for (id, b) in ids.iter().zip(boundaries) {
+        let text = trajectory(b, "Needle-ACROSS-Chunks");
+        write(&dir.join(format!("trajectories/{id}.jsonl")), &text);
+    }
+    let text = trajectory(256 << 10, "Needle-ACROSS-Chunk! Needle-ACROSS");
+    write(&dir.join("trajectories/partial.jsonl"), &text);
+    let s = Server::start(p.path());
+    let (code, found) = s.get("/api/results/bigfiles/samples?q=needle-across-CHUNKS");
+    assert_eq!(code, 200, "{found}");
+    let hits: Vec<&str> = found["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(hits, ids[..boundaries.len()], "{found}");
+    let (_, none) = s.get("/api/results/bigfiles/samples?q=needle-across-chunkz");
+    assert_eq!(none["total"], 0, "{none}");
+    let (_, start) = s.get("/api/results/bigfiles/samples?q=chunk!%20needle-ACROSS");
+    assert_eq!(start["total"], 1, "{start}");
+    assert_eq!(start["samples"][0]["id"], "partial");
+}
