@@ -311,8 +311,63 @@ fn memory() {
     println!("  peak RSS: server {server_peak:.1} MiB, supervisor {sup_peak:.1} MiB");
 }
 
+/// Stalled viewers: many clients open the stream of a finished run and never
+/// read. Prints the server's memory per stalled viewer, and what is given
+/// back once they are gone.
+fn stalled() {
+    let viewers = env_num("BENCH_STALLED", 1000) as usize;
+    let lines = env_num("BENCH_STALLED_LINES", 20_000);
+    let command = vec![
+        "python3".to_string(),
+        workloads().join("flood.py").to_string_lossy().into_owned(),
+        "--lines".into(),
+        lines.to_string(),
+        "--bytes".into(),
+        "100".into(),
+    ];
+    let server = Server::start(&command);
+    let id = server.launch();
+    let exit = server
+        .project
+        .path()
+        .join(".devloop/runs")
+        .join(&id)
+        .join("exit.json");
+    while !exit.exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // One full read first, so the log index and caches exist before counting.
+    let n = count_in_stream(server.stream(&id), b"\nid: ");
+    let pid = server.child.id();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = common::rss_kib(pid);
+    let streams: Vec<BufReader<TcpStream>> = (0..viewers).map(|_| server.stream(&id)).collect();
+    // Until the server has filled what it will buffer for them.
+    let mut with = 0;
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = common::rss_kib(pid);
+        if now <= with + 256 && with > 0 {
+            break;
+        }
+        with = now;
+    }
+    let with = common::rss_kib(pid).max(with);
+    drop(streams);
+    std::thread::sleep(Duration::from_secs(3));
+    let after = common::rss_kib(pid);
+    println!("stalled: {viewers} viewers open the stream of a finished {lines}-line run ({n} records) and never read");
+    println!(
+        "  server RSS: {:.1} MiB before, {:.1} MiB with them ({:.1} KiB per stalled viewer), {:.1} MiB 3 s after they left",
+        before as f64 / 1024.0,
+        with as f64 / 1024.0,
+        with.saturating_sub(before) as f64 / viewers as f64,
+        after as f64 / 1024.0
+    );
+}
+
 fn main() {
-    // `cargo bench` passes --bench; filters pick parts: throughput, latency, memory.
+    // `cargo bench` passes --bench; filters pick parts: throughput, latency, memory, stalled.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -326,5 +381,8 @@ fn main() {
     }
     if want("memory") {
         memory();
+    }
+    if want("stalled") {
+        stalled();
     }
 }

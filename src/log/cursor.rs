@@ -82,6 +82,11 @@ impl Cursor {
         }
         self.offset += consumed as u64;
         self.carry.drain(..consumed);
+        // A reader that waits (a viewer that stopped reading) keeps only
+        // the unfinished line it holds, not a whole read's buffer.
+        if self.carry.capacity() > 4 * self.carry.len() + 4096 {
+            self.carry.shrink_to_fit();
+        }
         Ok(n)
     }
 

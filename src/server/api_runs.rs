@@ -147,17 +147,41 @@ pub async fn log(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<LogQuery>,
+    req: axum::extract::Request,
 ) -> ApiResult<Response> {
     check_run_id(&id)?;
     let run = app.runs.get(&id)?;
     match q.format.as_deref() {
         None | Some("text") | Some("raw") => {
-            let style = if q.format.as_deref() == Some("raw") {
-                crate::log::TextStyle::Raw
+            let (style, kind) = if q.format.as_deref() == Some("raw") {
+                (crate::log::TextStyle::Raw, "raw")
             } else {
-                crate::log::TextStyle::Plain
+                (crate::log::TextStyle::Plain, "text")
             };
-            let path = app.runs.folder(&id).log_path();
+            let disposition = format!(
+                "attachment; filename=\"{}-{}.log\"",
+                sanitize(&run.config_name),
+                id
+            );
+            let folder = app.runs.folder(&id);
+            if folder.has_exit() {
+                // A finished log never changes: made into a file once, it is
+                // served with `Range` and conditional requests.
+                let file = folder.dir.join(format!("log.{kind}.txt"));
+                let log = folder.log_path();
+                let text = file.clone();
+                blocking(move || Ok(write_text_file(&log, &text, style)?)).await?;
+                let mut resp =
+                    tower::ServiceExt::oneshot(tower_http::services::ServeFile::new(file), req)
+                        .await
+                        .map_err(|e| ApiError::Internal(e.into()))?
+                        .into_response();
+                if let Ok(v) = header::HeaderValue::from_str(&disposition) {
+                    resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+                }
+                return Ok(resp);
+            }
+            let path = folder.log_path();
             // Streamed in chunks as it is produced: a 1 GB log never sits
             // in server memory, and a client that stops reading stops it.
             let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(2);
@@ -174,11 +198,6 @@ pub async fn log(
             });
             let text =
                 axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-            let disposition = format!(
-                "attachment; filename=\"{}-{}.log\"",
-                sanitize(&run.config_name),
-                id
-            );
             Ok((
                 [
                     (
@@ -214,6 +233,33 @@ pub async fn log(
             "unknown format {other:?}; use text, raw or json"
         ))),
     }
+}
+
+/// Writes the text of a finished log to `file` once (again only if the log
+/// is newer, as after an index rebuild).
+fn write_text_file(
+    log: &std::path::Path,
+    file: &std::path::Path,
+    style: crate::log::TextStyle,
+) -> anyhow::Result<()> {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(made), Some(log_time)) = (modified(file), modified(log)) {
+        if made >= log_time {
+            return Ok(());
+        }
+    }
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".devloop-")
+        .suffix(".partial")
+        .tempfile_in(dir)?;
+    {
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        crate::log::write_text(log, &mut out, style)?;
+        std::io::Write::flush(&mut out)?;
+    }
+    tmp.persist(file)?;
+    Ok(())
 }
 
 /// An `io::Write` that hands 64 KiB chunks to a response body.

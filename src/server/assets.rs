@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use include_dir::{include_dir, Dir};
 
@@ -41,28 +41,45 @@ fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn serve(app: &AppState, path: &str) -> Response {
-    match load(&app.ui_dir, path) {
-        Some(bytes) => {
-            let mut resp = bytes.into_response();
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type(path)),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            resp
-        }
-        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+/// The page's files with an `ETag`, so a reload asks "changed?" and gets a
+/// 304 instead of the files again (they are compressed by the router's
+/// compression layer when sent).
+fn serve(app: &AppState, path: &str, headers: &HeaderMap) -> Response {
+    let Some(bytes) = load(&app.ui_dir, path) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let etag = format!("\"{}\"", crate::configs::version_of(&bytes));
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut resp = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
     }
+    resp
 }
 
-pub async fn index(State(app): State<AppState>) -> Response {
-    serve(&app, "index.html")
+pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    serve(&app, "index.html", &headers)
 }
 
-pub async fn asset(State(app): State<AppState>, Path(path): Path<String>) -> Response {
-    serve(&app, &path)
+pub async fn asset(
+    State(app): State<AppState>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&app, &path, &headers)
 }
 
 /// Headers every response gets.

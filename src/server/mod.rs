@@ -129,6 +129,9 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/highlight.css", get(api_results::highlight_css))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // gzip or brotli for the page and big JSON (the results list of
+        // 20,000 results is 4.75 MB); never for event streams.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(guard),
             security::guard,

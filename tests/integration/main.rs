@@ -20,6 +20,8 @@ mod configs;
 mod faults;
 /// Every name-taking route against escapes (`../`, encodings, symlinks).
 mod hostile;
+/// Conditional requests, compression, ranges.
+mod http;
 /// Launch, the live stream, resume after any record, pages, events.
 mod launch_and_resume;
 /// What a run leaves running ends with it.

@@ -1,0 +1,72 @@
+//! What HTTP offers a page or a script: the page's files revalidate with
+//! `ETag` (304), big answers are compressed, a finished log downloads in
+//! ranges, plain or raw.
+
+use crate::helper::{Project, Server};
+
+#[test]
+fn the_page_revalidates_and_big_answers_are_compressed() {
+    let p = Project::new("");
+    let s = Server::start(p.path());
+    let agent = ureq::AgentBuilder::new().build();
+    let first = agent
+        .get(&format!("{}/assets/js/main.js", s.url))
+        .call()
+        .unwrap();
+    let etag = first.header("etag").expect("an ETag").to_string();
+    let again = agent
+        .get(&format!("{}/assets/js/main.js", s.url))
+        .set("If-None-Match", &etag)
+        .call()
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    for i in 0..300 {
+        let dir = p.path().join(format!("results/r{i:04}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("report.json"),
+            format!("{{\"eval_name\": \"eval {i}\"}}"),
+        )
+        .unwrap();
+    }
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        raw,
+        "GET /api/results HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = Vec::new();
+    raw.read_to_end(&mut reply).unwrap();
+    let head = String::from_utf8_lossy(&reply[..reply.len().min(600)]).to_ascii_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+}
+
+#[test]
+fn a_finished_log_downloads_in_ranges_plain_or_raw() {
+    let p = Project::new("");
+    p.config(
+        "colours.py",
+        "import sys\nprint('\\x1b[31mred\\x1b[0m one')\nprint('oops', file=sys.stderr)\nprint('three')\n",
+    );
+    let s = Server::start(p.path());
+    let id = s.launch("colours.py");
+    s.wait_ended(&id);
+    let plain = s.get_text(&format!("/api/runs/{id}/log"));
+    assert!(plain.contains("red one\n"), "{plain}");
+    assert!(plain.contains("[stderr] oops\n"), "{plain}");
+    assert!(!plain.contains('\u{1b}'));
+    let raw = s.get_text(&format!("/api/runs/{id}/log?format=raw"));
+    assert!(raw.contains("\u{1b}[31mred\u{1b}[0m one\n"), "{raw}");
+    let part = ureq::get(&format!("{}/api/runs/{id}/log", s.url))
+        .set("Range", "bytes=2-9")
+        .call()
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert!(part
+        .header("content-range")
+        .unwrap()
+        .starts_with("bytes 2-9/"));
+    assert_eq!(part.into_string().unwrap(), plain[2..10]);
+}
