@@ -33,8 +33,8 @@ function startProcess(args) {
       const m = out.match(/at (http:\/\/[^\s]+)/);
       if (m) {
         clearTimeout(timer);
-        const url = m[1].endsWith('/') ? m[1] : m[1] + '/';
-        resolve({ proc, url, port: Number(new URL(url).port) });
+        const u = new URL(m[1]);
+        resolve({ proc, url: u.origin + '/', port: Number(u.port), token: u.searchParams.get('token') });
       }
     });
     proc.stderr.on('data', (d) => { err += d; if (process.env.E2E_SERVER_LOG) process.stderr.write(d); });
@@ -51,6 +51,10 @@ export class Server {
     this.proc = null;
     this.url = '';
     this.port = 0;
+    /** @type {string[]} more `devloop serve` arguments */
+    this.extraArgs = [];
+    /** @type {string|null} the token printed in the URL, if the server has one */
+    this.token = null;
   }
 
   /** Copy the bundled demo project into a temp folder and serve it. */
@@ -82,8 +86,8 @@ export class Server {
 
   /** (Re)start `devloop serve` on this project, on the same port as before if it had one. */
   async start() {
-    const p = await startProcess(['serve', '--project', this.dir, '--port', String(this.port || 0), ...UI_ARGS]);
-    Object.assign(this, { proc: p.proc, url: p.url, port: p.port });
+    const p = await startProcess(['serve', '--project', this.dir, '--port', String(this.port || 0), ...UI_ARGS, ...this.extraArgs]);
+    Object.assign(this, { proc: p.proc, url: p.url, port: p.port, token: p.token });
   }
 
   /** Kill the server process only (runs keep going under their supervisors). */
@@ -98,7 +102,8 @@ export class Server {
 
   /** @param {string} p @param {RequestInit} [init] */
   async api(p, init) {
-    const res = await fetch(this.url + p.replace(/^\//, ''), init);
+    const auth = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const res = await fetch(this.url + p.replace(/^\//, ''), { ...init, headers: { ...auth, ...(init?.headers || {}) } });
     const body = await res.json().catch(() => null);
     if (!res.ok) throw new Error(`${init?.method || 'GET'} ${p}: ${res.status} ${JSON.stringify(body)}`);
     return body;

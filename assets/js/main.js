@@ -575,6 +575,12 @@ class App {
   }
 }
 
+// The server set its cookie when it answered `?token=…`: the token leaves
+// the address bar and history, so it is not shared with a copied link.
+if (new URLSearchParams(location.search).has('token')) {
+  history.replaceState(history.state, '', location.pathname + location.hash);
+}
+
 const app = new App();
 // For tests and debugging in the console (read-only use).
 Object.defineProperty(window, 'devloop', { value: app });

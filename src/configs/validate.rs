@@ -192,7 +192,9 @@ fn run_validator(settings: &Settings, name: &str, content: &str, cmd: &[String])
     };
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
-    let output = output.replace(&file_str, name);
+    // Messages name files as the user sees them: relative to the project.
+    let project = format!("{}/", settings.project.display());
+    let output = output.replace(&file_str, name).replace(&project, "");
     let ok = out.status.success();
     let problems = if ok {
         vec![]

@@ -43,6 +43,7 @@ impl Runs {
         std::fs::create_dir_all(settings.runs_dir())
             .with_context(|| format!("creating {}", settings.runs_dir().display()))?;
         let store = RunStore::open(&settings.state_dir().join("devloop.db"))?;
+        clean_unfinished_launches(&settings.runs_dir());
         let rebuilt = store.rebuild_missing(&settings.runs_dir())?;
         if rebuilt > 0 {
             tracing::info!("rebuilt {rebuilt} runs from their folders");
@@ -325,6 +326,11 @@ impl Runs {
         let mut changed = false;
         for run in running {
             let folder = self.folder(&run.run_id);
+            if !folder.dir.exists() {
+                self.forget_deleted(&run);
+                changed = true;
+                continue;
+            }
             let exit = match folder.read_exit() {
                 Some(exit) => exit,
                 None if self.supervisor_alive(&run) => continue,
@@ -369,6 +375,33 @@ impl Runs {
         if changed {
             self.schedule();
         }
+    }
+
+    /// A running run whose folder was deleted from outside: what it runs is
+    /// stopped (its supervisor ends the whole tree) and it leaves the list,
+    /// as a delete from the page would.
+    fn forget_deleted(&self, run: &Run) {
+        if let (Some(pid), Some(start)) = (run.sup_pid, run.sup_start) {
+            if crate::procinfo::is_same_process(pid, start) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+        tracing::warn!(
+            "the folder of running run {} was deleted; stopping it",
+            run.run_id
+        );
+        if let Err(e) = self.store().delete(&run.run_id) {
+            tracing::error!("forgetting {}: {e:#}", run.run_id);
+        }
+        self.indexes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run.run_id);
+        self.bus
+            .send(serde_json::json!({"type": "run_deleted", "run_id": run.run_id}));
     }
 
     fn supervisor_alive(&self, run: &Run) -> bool {
@@ -444,4 +477,42 @@ fn apply_exit(run: &mut Run, exit: &ExitInfo) {
     run.ended_at = Some(exit.ended_at);
     run.exit_code = exit.exit_code;
     run.signal = exit.signal;
+}
+
+/// A server killed in the middle of a launch can leave a run folder with no
+/// `run.json`, only a temporary file: such folders are removed, and so are
+/// temporary files a crash left in any run folder.
+fn clean_unfinished_launches(runs_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(runs_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let Ok(files) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut only_temporary = true;
+        for f in files.flatten() {
+            let name = f.file_name();
+            let name = name.to_string_lossy();
+            let temporary = name.starts_with(".devloop-") && name.ends_with(".partial")
+                || name.ends_with(".json.partial");
+            // A live supervisor may be writing one right now: only old ones.
+            let old = f
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(60));
+            if temporary && old {
+                let _ = std::fs::remove_file(f.path());
+            } else if !temporary {
+                only_temporary = false;
+            }
+        }
+        if only_temporary && !dir.join("run.json").exists() {
+            tracing::info!("removing {}: a launch that never finished", dir.display());
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
 }

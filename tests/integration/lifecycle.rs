@@ -242,3 +242,45 @@ fn a_second_server_on_the_same_project_refuses_and_names_the_first() {
     // The first one is untouched.
     assert_eq!(s.get("/api/health").0, 200);
 }
+
+#[test]
+fn a_run_folder_deleted_from_the_shell_leaves_the_list_and_its_processes_end() {
+    let p = Project::new("");
+    p.config(
+        "sleep.py",
+        "import os, time; open('pid', 'w').write(str(os.getpid())); time.sleep(60)",
+    );
+    let s = Server::start(p.path());
+    let id = s.launch("sleep.py");
+    let pid: i32 = wait_for("the command to start", || {
+        std::fs::read_to_string(p.path().join("pid"))
+            .ok()?
+            .parse()
+            .ok()
+    });
+    std::fs::remove_dir_all(p.path().join(".devloop/runs").join(&id)).unwrap();
+    wait_for("the run to leave the list", || {
+        (s.get(&format!("/api/runs/{id}")).0 == 404).then_some(())
+    });
+    wait_for("its command to end", || {
+        (!crate::helper::is_alive(pid)).then_some(())
+    });
+}
+
+#[test]
+fn a_launch_cut_short_leaves_no_folder_behind_after_a_restart() {
+    let p = Project::new("");
+    let half = p.path().join(".devloop/runs/20261129-000000-000-abcdef");
+    std::fs::create_dir_all(&half).unwrap();
+    std::fs::write(half.join("run.json.partial"), "{\"run_id\": \"2026").unwrap();
+    let status = std::process::Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(half.join("run.json.partial"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let s = Server::start(p.path());
+    assert!(!half.exists(), "the half-made folder is gone");
+    let (_, runs) = s.get("/api/runs");
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 0);
+}
