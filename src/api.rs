@@ -13,6 +13,10 @@ use crate::status::RunStatus;
 #[serde(rename_all = "camelCase")]
 pub struct LaunchRequest {
     pub config_name: String,
+    /// A target from `devloop.toml`, or `"local"`; absent: the config's own
+    /// (`target = …` / `ssh_target = …` in it), else this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// The reply to a launch, in the prototype's shape plus the run itself.

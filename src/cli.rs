@@ -121,11 +121,19 @@ fn config_name(client: &Client, arg: &str) -> String {
     arg.to_string()
 }
 
-pub fn launch(client: &Client, config: &str, follow: bool) -> anyhow::Result<i32> {
+pub fn launch(
+    client: &Client,
+    config: &str,
+    target: Option<&str>,
+    follow: bool,
+) -> anyhow::Result<i32> {
     let name = config_name(client, config);
     let reply: LaunchReply = client.post(
         "/api/launch",
-        serde_json::to_value(LaunchRequest { config_name: name })?,
+        serde_json::to_value(LaunchRequest {
+            config_name: name,
+            target: target.map(str::to_string),
+        })?,
     )?;
     eprintln!(
         "launched {} ({}): {}",

@@ -21,3 +21,4 @@ pub mod server;
 pub mod settings;
 pub mod status;
 pub mod supervisor;
+pub mod targets;

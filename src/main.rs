@@ -46,6 +46,9 @@ enum Command {
         config: String,
         #[arg(short, long)]
         follow: bool,
+        /// Run it on this target of devloop.toml (`local`: this machine).
+        #[arg(long = "on", value_name = "TARGET")]
+        on: Option<String>,
         #[command(flatten)]
         server: ServerUrl,
     },
@@ -71,6 +74,19 @@ enum Command {
     /// Internal: supervise one run (started by the server).
     #[command(hide = true)]
     Supervise { run_dir: PathBuf },
+    /// Internal, on a target: start a supervisor detached; print its pid.
+    #[command(hide = true, name = "remote-start")]
+    RemoteStart { run_dir: PathBuf },
+    /// Internal, on a target: print a run's records after a seq, then its exit.
+    #[command(hide = true, name = "remote-follow")]
+    RemoteFollow {
+        run_dir: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
+    /// Internal, on a target: ask a run's supervisor to stop.
+    #[command(hide = true, name = "remote-signal")]
+    RemoteSignal { run_dir: PathBuf },
 }
 
 #[derive(Args)]
@@ -133,6 +149,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Supervise { run_dir } => devloop::supervisor::main(&run_dir),
+        Command::RemoteStart { run_dir } => devloop::targets::remote::start(&run_dir),
+        Command::RemoteFollow { run_dir, after } => {
+            devloop::targets::remote::follow(&run_dir, after)
+        }
+        Command::RemoteSignal { run_dir } => devloop::targets::remote::signal(&run_dir),
         Command::Serve { project, listen } => serve(project, listen),
         Command::Demo { dir, listen } => {
             let project = devloop::demo::materialize(dir.as_deref())?;
@@ -141,8 +162,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Launch {
             config,
             follow,
+            on,
             server,
-        } => cli::launch(&server.client(), &config, follow),
+        } => cli::launch(&server.client(), &config, on.as_deref(), follow),
         Command::Runs { server } => cli::runs(&server.client()),
         Command::Logs {
             run,

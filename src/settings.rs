@@ -16,6 +16,8 @@ struct RawSettings {
     paths: RawPaths,
     #[serde(default)]
     validate: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    targets: crate::targets::Targets,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +55,8 @@ pub struct Settings {
     pub results_dir: PathBuf,
     pub datasets_dir: PathBuf,
     pub validate: BTreeMap<String, Vec<String>>,
+    /// Other machines runs can go to, by name (`[targets.NAME]`).
+    pub targets: crate::targets::Targets,
 }
 
 impl Settings {
@@ -84,6 +88,10 @@ impl Settings {
             .launch
             .env
             .unwrap_or_else(|| BTreeMap::from([("PYTHONUNBUFFERED".to_string(), "1".to_string())]));
+        for (name, t) in &raw.targets {
+            t.validate(name)
+                .map_err(|e| anyhow::anyhow!("{e} (in {})", path.display()))?;
+        }
         let dir =
             |p: Option<String>, default: &str| project.join(p.unwrap_or_else(|| default.into()));
         Ok(Settings {
@@ -97,6 +105,7 @@ impl Settings {
             results_dir: dir(raw.paths.results, "results"),
             datasets_dir: dir(raw.paths.datasets, "datasets"),
             validate: raw.validate,
+            targets: raw.targets,
             project,
         })
     }

@@ -5,11 +5,15 @@
 use serde::{Deserialize, Serialize};
 
 /// `queued → running → succeeded | failed | stopped`, or `lost` when the
-/// supervisor vanished without recording an exit.
+/// supervisor vanished without recording an exit (or its target stopped
+/// answering). A run on another machine is `pending` between `queued` and
+/// `running` while it waits there for resources (a Slurm job in the queue);
+/// the index stores it as running, the API shows `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     Queued,
+    Pending,
     Running,
     Succeeded,
     Failed,
@@ -18,8 +22,9 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 6] = [
+    pub const ALL: [RunStatus; 7] = [
         RunStatus::Queued,
+        RunStatus::Pending,
         RunStatus::Running,
         RunStatus::Succeeded,
         RunStatus::Failed,
@@ -30,6 +35,7 @@ impl RunStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Queued => "queued",
+            RunStatus::Pending => "pending",
             RunStatus::Running => "running",
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
@@ -42,9 +48,12 @@ impl RunStatus {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
-    /// Queued or running: not ended yet.
+    /// Queued, pending or running: not ended yet.
     pub fn is_active(self) -> bool {
-        matches!(self, RunStatus::Queued | RunStatus::Running)
+        matches!(
+            self,
+            RunStatus::Queued | RunStatus::Pending | RunStatus::Running
+        )
     }
 }
 
@@ -90,6 +99,6 @@ mod tests {
             assert_eq!(RunStatus::parse(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
-        assert_eq!(RunStatus::parse("pending"), None);
+        assert_eq!(RunStatus::parse("paused"), None);
     }
 }

@@ -58,6 +58,19 @@ impl LogWriter {
         })
     }
 
+    /// The seq of the last record pushed.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Appends a record replicated from another machine's log as it is; its
+    /// seq must be the next one (the caller checks).
+    pub fn push_raw(&mut self, raw: &[u8]) {
+        self.seq += 1;
+        self.buf.extend_from_slice(raw);
+        self.buf.push(b'\n');
+    }
+
     pub fn push(&mut self, payload: Payload) {
         self.seq += 1;
         let record = Record {

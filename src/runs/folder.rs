@@ -20,6 +20,9 @@ pub struct RunInfo {
     pub config_name: String,
     pub command: Vec<String>,
     pub created_at: u64,
+    /// The target chosen at launch; `None`: this machine.
+    #[serde(default)]
+    pub target: Option<crate::targets::proxy::TargetSpec>,
 }
 
 /// What the supervisor needs to start the command.
@@ -35,6 +38,13 @@ pub struct Spec {
     /// Leave running what the command started when it ends.
     #[serde(default)]
     pub keep_daemons: bool,
+    /// Run on another machine: this supervisor is then its proxy.
+    #[serde(default)]
+    pub target: Option<crate::targets::proxy::TargetSpec>,
+    /// devloop notes written before the command's output (what the proxy
+    /// did to get the run to its target).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Written by the supervisor once it runs; `start_time` tells a live
@@ -132,6 +142,11 @@ impl RunFolder {
     /// The cgroup the run's processes are in, when the machine gave one.
     pub fn cgroup_path(&self) -> PathBuf {
         self.dir.join("cgroup")
+    }
+
+    /// Where a run on another machine is (written by its proxy).
+    pub fn read_remote(&self) -> Option<crate::targets::RemoteInfo> {
+        read_json(&self.dir.join("remote.json")).ok()
     }
 
     pub fn read_result_dir(&self) -> Option<String> {

@@ -36,6 +36,8 @@ pub struct Runs {
     /// Supervisors this server started, kept so they are reaped when they exit.
     children: Mutex<HashMap<String, std::process::Child>>,
     indexes: Mutex<HashMap<String, Arc<Mutex<LogIndex>>>>,
+    /// The last `remote.json` state seen of each running remote run.
+    remote_seen: Mutex<HashMap<String, String>>,
 }
 
 impl Runs {
@@ -55,6 +57,7 @@ impl Runs {
             bus,
             children: Mutex::new(HashMap::new()),
             indexes: Mutex::new(HashMap::new()),
+            remote_seen: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -110,7 +113,32 @@ impl Runs {
             run.records = self.record_count(&run.run_id);
             run.result_dir = self.folder(&run.run_id).read_result_dir();
         }
+        if run.target.is_some() {
+            run.remote = self.folder(&run.run_id).read_remote();
+            let pending = run.remote.as_ref().is_some_and(|r| r.state == "pending");
+            if run.status == RunStatus::Running && pending {
+                run.status = RunStatus::Pending;
+            }
+        }
         run
+    }
+
+    /// Tells pages when a remote run moved on (pending → running) or its
+    /// proxy learnt where it runs.
+    fn notice_remote_changes(&self, running: &[Run]) {
+        let mut seen = self.remote_seen.lock().unwrap_or_else(|p| p.into_inner());
+        for run in running.iter().filter(|r| r.target.is_some()) {
+            let now = self.folder(&run.run_id).read_remote();
+            let key = now
+                .as_ref()
+                .map(|r| format!("{}|{:?}|{:?}|{:?}", r.state, r.reason, r.host, r.job_id))
+                .unwrap_or_default();
+            if seen.get(&run.run_id) != Some(&key) {
+                seen.insert(run.run_id.clone(), key);
+                self.announce(&self.fresh(run.clone()));
+            }
+        }
+        seen.retain(|id, _| running.iter().any(|r| &r.run_id == id));
     }
 
     pub fn log_index(&self, id: &str) -> Arc<Mutex<LogIndex>> {
@@ -131,7 +159,9 @@ impl Runs {
     }
 
     /// Queues a run of `config_name` and starts it if a slot is free.
-    pub fn launch(&self, config_name: &str) -> ApiResult<Run> {
+    /// Queues a run of `config_name` on `target` (the config's own when
+    /// `None`; `"local"` for this machine) and starts it if a slot is free.
+    pub fn launch(&self, config_name: &str, target: Option<&str>) -> ApiResult<Run> {
         let config_path = crate::names::resolve_existing(&self.settings.configs_dir, config_name)
             .map_err(|_| {
             ApiError::NotFound(format!(
@@ -144,6 +174,10 @@ impl Runs {
                 "{config_name:?} is not a file"
             )));
         }
+        let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+        let target = crate::targets::choose(&self.settings.targets, target, &text)
+            .map_err(ApiError::BadRequest)?
+            .map(|(name, config)| crate::targets::proxy::TargetSpec { name, config });
         let created_at = now_ms();
         let run_id = crate::ids::new_run_id(created_at);
         let folder = self.folder(&run_id);
@@ -169,8 +203,11 @@ impl Runs {
             config_name: config_name.to_string(),
             command: command.clone(),
             created_at,
+            target: target.clone(),
         })?;
         let run = Run {
+            target: target.map(|t| t.name),
+            remote: None,
             run_id: run_id.clone(),
             config_name: config_name.to_string(),
             status: RunStatus::Queued,
@@ -294,6 +331,8 @@ impl Runs {
             stop_grace_secs: self.settings.stop_grace_secs,
             merge_stderr: self.settings.merge_stderr,
             keep_daemons: self.settings.keep_daemons,
+            target: folder.read_info().ok().and_then(|i| i.target),
+            notes: Vec::new(),
         })?;
         let errors = std::fs::File::create(folder.supervisor_log_path())?;
         let mut cmd = Command::new(&self.exe);
@@ -323,6 +362,7 @@ impl Runs {
                 return;
             }
         };
+        self.notice_remote_changes(&running);
         let mut changed = false;
         for run in running {
             let folder = self.folder(&run.run_id);
@@ -434,7 +474,7 @@ impl Runs {
                 self.announce(&run);
                 Ok(run)
             }
-            RunStatus::Running => {
+            RunStatus::Running | RunStatus::Pending => {
                 if let (Some(pid), Some(start)) = (run.sup_pid, run.sup_start) {
                     if crate::procinfo::is_same_process(pid, start) {
                         let _ = nix::sys::signal::kill(

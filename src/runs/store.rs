@@ -25,6 +25,12 @@ pub struct Run {
     pub records: u64,
     pub start_time: f64,
     pub result_dir: Option<String>,
+    /// The target it runs on; `None`: this machine.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Where it is on its target (host, Slurm job, pending reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<crate::targets::RemoteInfo>,
     #[serde(skip)]
     pub sup_pid: Option<i32>,
     #[serde(skip)]
@@ -42,7 +48,7 @@ pub struct RunStore {
 }
 
 const COLUMNS: &str = "id, config_name, status, command, created_at, started_at, ended_at, \
-                       exit_code, signal, records, result_dir, sup_pid, sup_start";
+                       exit_code, signal, records, result_dir, sup_pid, sup_start, target";
 
 impl RunStore {
     pub fn open(path: &Path) -> anyhow::Result<RunStore> {
@@ -65,12 +71,19 @@ impl RunStore {
             );
             CREATE INDEX IF NOT EXISTS runs_status ON runs(status);",
         )?;
+        // Indexes made before targets existed get the column.
+        let has_target: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'target'")?
+            .exists([])?;
+        if !has_target {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN target TEXT")?;
+        }
         Ok(RunStore { conn })
     }
 
     pub fn insert(&self, run: &Run) -> anyhow::Result<()> {
         self.conn.execute(
-            &format!("INSERT OR REPLACE INTO runs ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"),
+            &format!("INSERT OR REPLACE INTO runs ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
             params![
                 run.run_id,
                 run.config_name,
@@ -84,7 +97,8 @@ impl RunStore {
                 run.records,
                 run.result_dir,
                 run.sup_pid,
-                run.sup_start
+                run.sup_start,
+                run.target
             ],
         )?;
         Ok(())
@@ -146,7 +160,10 @@ impl RunStore {
                 (None, Some(_)) => RunStatus::Running,
                 (None, None) => RunStatus::Queued,
             };
+            let target = info.target.as_ref().map(|t| t.name.clone());
             self.insert(&Run {
+                target,
+                remote: None,
                 run_id: info.run_id,
                 config_name: info.config_name,
                 status,
@@ -188,5 +205,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Run> {
         result_dir: row.get(10)?,
         sup_pid: row.get(11)?,
         sup_start: row.get(12)?,
+        target: row.get(13)?,
+        remote: None,
     })
 }

@@ -36,7 +36,7 @@ pub async fn launch(
                 )));
             }
         }
-        runs.launch(&name)
+        runs.launch(&name, req.target.as_deref())
     })
     .await?;
     Ok(Json(LaunchReply {

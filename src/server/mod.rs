@@ -76,6 +76,13 @@ async fn health(State(app): State<AppState>) -> Json<crate::api::HealthReply> {
     })
 }
 
+/// The targets of `devloop.toml`, each checked now (in parallel).
+async fn targets(State(app): State<AppState>) -> crate::error::ApiResult<Json<serde_json::Value>> {
+    let targets = app.settings.targets.clone();
+    let list = blocking(move || Ok(crate::targets::status::check_all(&targets))).await?;
+    Ok(Json(serde_json::json!({ "targets": list })))
+}
+
 async fn events(State(app): State<AppState>) -> axum::response::Response {
     stream::project_events(&app.bus)
 }
@@ -100,6 +107,7 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/api/datasets", get(api_datasets::list))
         .route("/api/datasets/{name}", get(api_datasets::preview))
         .route("/api/launch", post(api_runs::launch))
+        .route("/api/targets", get(targets))
         .route("/api/runs", get(api_runs::list))
         .route(
             "/api/runs/{id}",

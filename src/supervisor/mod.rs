@@ -53,8 +53,16 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
     // none stays a zombie.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
 
+    if let Some(target) = &spec.target {
+        let exit = crate::targets::proxy::run(&folder, &spec, target)?;
+        folder.write_exit(&exit)?;
+        return Ok(0);
+    }
     let mut log = LogWriter::open(&folder.log_path())?;
     let mut nums = LineNumbers::default();
+    for note in &spec.notes {
+        log.note(nums.take(), note.clone());
+    }
     let name = run_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

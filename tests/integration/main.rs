@@ -40,3 +40,5 @@ mod results;
 mod security;
 /// Slow and unauthenticated clients cannot starve the server.
 mod slow_clients;
+/// Runs on other machines: a real sshd and a real single-node Slurm.
+mod targets;

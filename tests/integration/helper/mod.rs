@@ -181,7 +181,7 @@ impl Server {
     }
 
     pub fn wait_ended(&self, id: &str) -> Value {
-        self.wait_status(id, |s| !matches!(s, "queued" | "running"))
+        self.wait_status(id, |s| !matches!(s, "queued" | "pending" | "running"))
     }
 
     /// Reads the whole stream of a run (until `complete`).

@@ -1,0 +1,315 @@
+//! Runs on other machines, with the real things: an `sshd` on 127.0.0.1
+//! whose user `devloop-remote` has a home of its own (the other machine's
+//! disk), and a single-node Slurm (`tests/targets/*.sh up` start them; the
+//! test command does). Everything a user sees of a remote run must be as
+//! for a local one: every line once, in order, resume, stop, exit codes,
+//! results.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helper::chaos::{final_lines, read_log};
+use crate::helper::{wait_for, Project, Server};
+
+const REMOTE_HOME: &str = "/home/devloop-remote";
+
+/// The facts `tests/targets/NAME.sh env` prints.
+fn target_env(script: &str) -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/targets")
+        .join(script);
+    let out = Command::new("bash").arg(&path).arg("env").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} is not up: run `{} up` as root (./run-tests does): {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches(['"', '\'']).to_string()))
+        .collect()
+}
+
+fn env_of(vars: &[(String, String)], key: &str) -> String {
+    vars.iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("no {key}"))
+        .1
+        .clone()
+}
+
+/// A project with a target `box` on the test sshd; the workloads are copied
+/// into it, so they reach the target with the mirror.
+fn ssh_project() -> Project {
+    let ssh = target_env("sshd.sh");
+    let p = Project::new(&format!(
+        "[targets.box]\nssh = \"{}\"\nssh_config = \"{}\"\nlost_after_secs = 60\n",
+        env_of(&ssh, "DEVLOOP_SSH_HOST"),
+        env_of(&ssh, "DEVLOOP_SSH_CONFIG")
+    ));
+    let workloads = p.path().join("workloads");
+    std::fs::create_dir_all(&workloads).unwrap();
+    for w in ["flood.py", "tree.py", "events.py"] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/workloads")
+                .join(w),
+            workloads.join(w),
+        )
+        .unwrap();
+    }
+    p
+}
+
+fn remote_workdir(p: &Project) -> PathBuf {
+    Path::new(REMOTE_HOME)
+        .join("devloop")
+        .join(p.path().file_name().unwrap())
+}
+
+fn launch_on(s: &Server, config: &str, target: &str) -> String {
+    let (code, body) = s.post(
+        "/api/launch",
+        json!({"configName": config, "target": target}),
+    );
+    assert_eq!(code, 200, "{body}");
+    body["run_id"].as_str().unwrap().to_string()
+}
+
+fn numbered(lines: &[String], prefix: &str) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_flood_on_the_ssh_target_arrives_whole_in_order_as_the_ssh_user() {
+    let p = ssh_project();
+    p.config(
+        "flood.py",
+        "import os, runpy, sys\nprint('user', os.environ.get('USER'), os.getcwd(), flush=True)\nsys.argv = ['flood.py', '--lines', '200000', '--bytes', '60']\nrunpy.run_path('workloads/flood.py', run_name='__main__')\n",
+    );
+    let s = Server::start(p.path());
+    let id = launch_on(&s, "flood.py", "box");
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["target"], "box");
+    let log = read_log(p.path(), &id);
+    let out = final_lines(&log, "stdout");
+    let who = out.iter().find(|l| l.starts_with("user ")).unwrap();
+    assert!(
+        who.contains("devloop-remote") && who.contains(REMOTE_HOME),
+        "{who}"
+    );
+    let numbers: Vec<u64> = out
+        .iter()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(
+        numbers,
+        (1..=200_000).collect::<Vec<_>>(),
+        "every line once, in order"
+    );
+    // A viewer sees the same, and resumes the same, as for a local run.
+    let sse = s.stream_all(&id, None);
+    assert_eq!(sse.seqs(), (1..=log.len() as u64).collect::<Vec<_>>());
+    let resumed = s.stream_all(&id, Some(150_000));
+    assert_eq!(resumed.seqs().first(), Some(&150_001));
+}
+
+#[test]
+fn the_connection_killed_five_times_and_the_server_once_loses_no_line() {
+    let p = ssh_project();
+    p.config(
+        "tick.py",
+        "import time\nfor i in range(1, 401):\n    print('tick', i, flush=True)\n    time.sleep(0.02)\n",
+    );
+    let mut s = Server::start(p.path());
+    let id = launch_on(&s, "tick.py", "box");
+    let run_dir = p.path().join(".devloop/runs").join(&id);
+    let mut killed = 0;
+    let mut restarted = false;
+    while killed < 5 {
+        // The proxy's follow stream is an ssh running `devloop remote-follow`.
+        let pids = follow_pids(&id);
+        if let Some(pid) = pids.first() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            killed += 1;
+            std::thread::sleep(Duration::from_millis(700));
+        } else {
+            assert!(
+                !run_dir.join("exit.json").exists(),
+                "the run ended after {killed} kills"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if killed == 3 && !restarted {
+            let port = s.port;
+            s.kill();
+            s = Server::start_on(p.path(), port);
+            restarted = true;
+        }
+    }
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let out = final_lines(&read_log(p.path(), &id), "stdout");
+    assert_eq!(numbered(&out, "tick "), (1..=400).collect::<Vec<_>>());
+    let sse = s.stream_all(&id, None);
+    let seqs = sse.seqs();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}
+
+/// Local `ssh … remote-follow …` processes of run `id`.
+fn follow_pids(id: &str) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd);
+        if cmd.starts_with("ssh\0") && cmd.contains("remote-follow") && cmd.contains(id) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Processes of the ssh user still running something of this project.
+fn remote_leftovers(workdir: &Path) -> Vec<String> {
+    let out = Command::new("ps")
+        .args(["-u", "devloop-remote", "-o", "pid=,args="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("tree.py") || l.contains(&*workdir.to_string_lossy()))
+        .filter(|l| !l.contains("sshd"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn stop_ends_a_remote_tree_that_ignores_sigterm_and_exit_codes_come_back() {
+    let p = ssh_project();
+    p.config(
+        "tree.py",
+        "import runpy, sys\nsys.argv = ['tree.py', '--children', '3']\nrunpy.run_path('workloads/tree.py', run_name='__main__')\n",
+    );
+    p.config("three.py", "print('failing'); raise SystemExit(3)\n");
+    let s = Server::start(p.path());
+    let id = launch_on(&s, "tree.py", "box");
+    wait_for("the tree to print", || {
+        (s.run(&id)["records"].as_u64().unwrap_or(0) > 20).then_some(())
+    });
+    assert!(
+        !remote_leftovers(&remote_workdir(&p)).is_empty(),
+        "the tree runs there"
+    );
+    let (code, _) = s.post(&format!("/api/runs/{id}/stop"), json!({}));
+    assert_eq!(code, 200);
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "stopped", "{run}");
+    let left = remote_leftovers(&remote_workdir(&p));
+    assert!(left.is_empty(), "left on the target: {left:?}");
+
+    let id = launch_on(&s, "three.py", "box");
+    let run = s.wait_ended(&id);
+    assert_eq!(
+        (run["status"].as_str(), run["exit_code"].as_i64()),
+        (Some("failed"), Some(3)),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_result_written_on_the_target_is_listed_here_and_opens_sample_by_sample() {
+    let p = ssh_project();
+    p.config(
+        "eval.py",
+        "import runpy, sys\nsys.argv = ['events.py', '--samples', '4']\nrunpy.run_path('workloads/events.py', run_name='__main__')\n",
+    );
+    let s = Server::start(p.path());
+    let id = launch_on(&s, "eval.py", "box");
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let result_dir = run["result_dir"]
+        .as_str()
+        .expect("the run announced its results")
+        .to_string();
+    let name = Path::new(&result_dir)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        p.path().join(&result_dir).join("report.json").exists(),
+        "mirrored back"
+    );
+    let listed: Value = wait_for("the result in the list", || {
+        let (_, list) = s.get("/api/results");
+        list["results"]
+            .as_array()?
+            .iter()
+            .find(|r| r["name"] == name.as_str())
+            .cloned()
+    });
+    assert_eq!(listed["run_id"], id.as_str());
+    let (code, page) = s.get(&format!(
+        "/api/results/{}/samples",
+        devloop::cli::segment(&name)
+    ));
+    assert_eq!(code, 200, "{page}");
+    let samples = page["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 4);
+    for sample in samples {
+        let sid = sample["id"].as_str().unwrap();
+        let (code, one) = s.get(&format!(
+            "/api/results/{}/samples/{}",
+            devloop::cli::segment(&name),
+            devloop::cli::segment(sid)
+        ));
+        assert_eq!(code, 200, "{one}");
+    }
+    // The Samples view of the run works from the replicated event records.
+    let log = read_log(p.path(), &id);
+    assert!(
+        log.iter().any(|r| r["type"] == "event"),
+        "events replicated"
+    );
+}
+
+#[test]
+fn an_unknown_target_is_refused_and_targets_are_listed_with_what_they_are() {
+    let p = ssh_project();
+    p.config("x.py", "print(1)\n");
+    let s = Server::start(p.path());
+    let (code, body) = s.post(
+        "/api/launch",
+        json!({"configName": "x.py", "target": "nowhere"}),
+    );
+    assert_eq!(code, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("known: box"),
+        "{body}"
+    );
+    let (code, list) = s.get("/api/targets");
+    assert_eq!(code, 200);
+    let t = &list["targets"][0];
+    assert_eq!(t["name"], "box");
+    assert_eq!(t["answers"], true, "{t}");
+    assert!(t["arch"].as_str().unwrap().starts_with("Linux"), "{t}");
+}
