@@ -366,10 +366,38 @@ impl Proxy {
             self.write_remote();
         }
         let stopper = self.start_stopper();
-        let exit = self.follow(log);
+        let mut exit = self.follow(log);
         self.shared.done.store(true, Ordering::Relaxed);
         let _ = stopper.join();
+        if exit.stopped && !self.shared.stop.load(Ordering::Relaxed) {
+            self.explain_outside_stop(log, &mut exit);
+        }
         exit
+    }
+
+    /// A run stopped though nobody here asked: Slurm ended it (time limit,
+    /// `scancel` from outside, preemption). Says so in the log; a time limit
+    /// or a node failure is a failure, not a stop.
+    fn explain_outside_stop(&self, log: &mut LogWriter, exit: &mut ExitInfo) {
+        let Some(job) = &self.remote.job_id else {
+            return;
+        };
+        let Some((state, reason)) = self
+            .run_remote(&slurm::scontrol_argv(job))
+            .ok()
+            .and_then(|o| slurm::parse_scontrol(&o))
+        else {
+            return;
+        };
+        let lineno = log_max_lineno(&self.folder) + 1;
+        log.note(
+            lineno,
+            format!("Slurm ended job {job}: {state} ({reason}), not a stop asked for in devloop"),
+        );
+        let _ = log.flush();
+        if !state.starts_with("CANCELLED") {
+            exit.stopped = false;
+        }
     }
 
     /// Submits the remote supervisor as a Slurm job, then waits while it is
@@ -811,6 +839,22 @@ fn run_argv(argv: &[String]) -> Result<String, String> {
             ))
         }
     }
+}
+
+/// The highest line number in a log (for a note after its last line).
+fn log_max_lineno(folder: &RunFolder) -> u64 {
+    let index = Mutex::new(crate::log::LogIndex::default());
+    let Ok(mut cursor) = crate::log::Cursor::after(&folder.log_path(), &index, 0) else {
+        return 0;
+    };
+    let mut max = 0;
+    let _ = cursor.read_to_end(1 << 20, |_, raw| {
+        if let Some(n) = record_lineno(raw) {
+            max = max.max(n);
+        }
+        true
+    });
+    max
 }
 
 /// `{"seq":N,...` → N, without parsing the record.

@@ -313,3 +313,119 @@ fn an_unknown_target_is_refused_and_targets_are_listed_with_what_they_are() {
     assert_eq!(t["answers"], true, "{t}");
     assert!(t["arch"].as_str().unwrap().starts_with("Linux"), "{t}");
 }
+
+/// A project with a target `cluster` on the test Slurm: sbatch here, the
+/// workdir a folder standing for the cluster's shared filesystem.
+fn slurm_project() -> (Project, tempfile::TempDir) {
+    target_env("slurm.sh");
+    let shared = tempfile::Builder::new()
+        .prefix("devloop-cluster-")
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    let p = Project::new(&format!(
+        "[targets.cluster]\nslurm = [\"--partition=debug\", \"--cpus-per-task=1\"]\nworkdir = \"{}\"\n",
+        shared.path().join("work").display()
+    ));
+    (p, shared)
+}
+
+fn sbatch(args: &[&str]) -> String {
+    let out = Command::new("sbatch")
+        .arg("--parsable")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn scancel(job: &str) {
+    let _ = Command::new("scancel").arg(job).status();
+}
+
+#[test]
+fn a_slurm_job_waits_pending_with_its_reason_then_runs_and_streams_exactly() {
+    let (p, _shared) = slurm_project();
+    p.config(
+        "count.py",
+        "import socket\nprint('on', socket.gethostname(), flush=True)\nfor i in range(1, 2001):\n    print('n', i)\n",
+    );
+    let s = Server::start(p.path());
+    // Hold every CPU of the only node, so the run has to wait.
+    let blocker = sbatch(&["--partition=debug", "--exclusive", "--wrap", "sleep 120"]);
+    let id = launch_on(&s, "count.py", "cluster");
+    let pending = wait_for("the run to be pending", || {
+        let run = s.run(&id);
+        (run["status"] == "pending" && run["remote"]["reason"].is_string()).then_some(run)
+    });
+    assert_eq!(pending["remote"]["reason"], "Resources", "{pending}");
+    assert!(pending["remote"]["job_id"].is_string());
+    scancel(&blocker);
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let out = final_lines(&read_log(p.path(), &id), "stdout");
+    assert_eq!(numbered(&out, "n "), (1..=2000).collect::<Vec<_>>());
+    let sse = s.stream_all(&id, None);
+    let seqs = sse.seqs();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn slurm_stop_cancels_the_job_and_exit_codes_and_outside_cancels_are_told() {
+    let (p, _shared) = slurm_project();
+    p.config(
+        "stay.py",
+        "import os, time\nopen('pid', 'w').write(str(os.getpid()))\nprint('ready', flush=True)\ntime.sleep(600)\n",
+    );
+    p.config("three.py", "print('failing'); raise SystemExit(3)\n");
+    let s = Server::start(p.path());
+
+    let id = launch_on(&s, "three.py", "cluster");
+    let run = s.wait_ended(&id);
+    assert_eq!(
+        (run["status"].as_str(), run["exit_code"].as_i64()),
+        (Some("failed"), Some(3)),
+        "{run}"
+    );
+
+    let id = launch_on(&s, "stay.py", "cluster");
+    let running = wait_for("the job to run", || {
+        let run = s.run(&id);
+        (run["status"] == "running" && run["records"].as_u64() > Some(1)).then_some(run)
+    });
+    let job = running["remote"]["job_id"].as_str().unwrap().to_string();
+    let (code, _) = s.post(&format!("/api/runs/{id}/stop"), json!({}));
+    assert_eq!(code, 200);
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "stopped", "{run}");
+    let queue = Command::new("squeue")
+        .args(["-h", "-j", &job])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&queue.stdout).trim().is_empty(),
+        "job {job} still queued"
+    );
+    let workdir = _shared.path().join("work");
+    let pid: i32 = std::fs::read_to_string(workdir.join("pid"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(!crate::helper::is_alive(pid), "the job's process is gone");
+
+    // Cancelled from outside devloop: it ends, and the log says by whom.
+    let id = launch_on(&s, "stay.py", "cluster");
+    let running = wait_for("the job to run", || {
+        let run = s.run(&id);
+        (run["status"] == "running" && run["records"].as_u64() > Some(1)).then_some(run)
+    });
+    scancel(running["remote"]["job_id"].as_str().unwrap());
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "stopped", "{run}");
+    let notes = final_lines(&read_log(p.path(), &id), "devloop");
+    assert!(notes.iter().any(|n| n.contains("CANCELLED")), "{notes:?}");
+}
