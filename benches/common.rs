@@ -43,3 +43,29 @@ pub fn rss_kib(pid: u32) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Counts `needle` in the stream until `complete`, reading raw bytes (a slow
+/// client would measure itself, not the server).
+pub fn count_in_stream(mut r: impl std::io::Read, needle: &[u8]) -> u64 {
+    let finder = memchr::memmem::Finder::new(needle);
+    let done = memchr::memmem::Finder::new(b"\"type\":\"complete\"");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut keep = 0;
+    let mut n = 0;
+    loop {
+        let got = r.read(&mut buf[keep..]).unwrap_or(0);
+        if got == 0 {
+            return n;
+        }
+        let end = keep + got;
+        n += finder.find_iter(&buf[..end]).count() as u64;
+        if done.find(&buf[..end]).is_some() {
+            return n;
+        }
+        // Keep a tail shorter than the needle so a match split across reads
+        // is counted once.
+        let tail = needle.len().saturating_sub(1).min(end);
+        buf.copy_within(end - tail..end, 0);
+        keep = tail;
+    }
+}

@@ -130,32 +130,6 @@ fn read_stream(mut r: impl BufRead, mut f: impl FnMut(&str)) -> u64 {
     }
 }
 
-/// Counts `needle` in the stream until `complete`, reading raw bytes (a slow
-/// client would measure itself, not the server).
-fn count_in_stream(mut r: impl Read, needle: &[u8]) -> u64 {
-    let finder = memchr::memmem::Finder::new(needle);
-    let done = memchr::memmem::Finder::new(b"\"type\":\"complete\"");
-    let mut buf = vec![0u8; 1 << 20];
-    let mut keep = 0;
-    let mut n = 0;
-    loop {
-        let got = r.read(&mut buf[keep..]).unwrap_or(0);
-        if got == 0 {
-            return n;
-        }
-        let end = keep + got;
-        n += finder.find_iter(&buf[..end]).count() as u64;
-        if done.find(&buf[..end]).is_some() {
-            return n;
-        }
-        // Keep a tail shorter than the needle so a match split across reads
-        // is counted once.
-        let tail = needle.len().saturating_sub(1).min(end);
-        buf.copy_within(end - tail..end, 0);
-        keep = tail;
-    }
-}
-
 fn throughput() {
     let lines = env_num("BENCH_FLOOD_LINES", 1_000_000);
     let flood = workloads().join("flood.py");
@@ -187,7 +161,7 @@ fn throughput() {
     let server = Server::start(&command);
     let start = Instant::now();
     let id = server.launch();
-    let stdout_lines = count_in_stream(server.stream(&id), b"\"stream\":\"stdout\"");
+    let stdout_lines = common::count_in_stream(server.stream(&id), b"\"stream\":\"stdout\"");
     let took = start.elapsed();
     println!("throughput: flood.py --lines {lines} --bytes 100");
     println!(
@@ -264,7 +238,7 @@ fn memory() {
         .map(|_| {
             let r = server.stream(&id);
             std::thread::spawn(move || {
-                let n = count_in_stream(r, b"\nid: ");
+                let n = common::count_in_stream(r, b"\nid: ");
                 (n, Instant::now())
             })
         })
@@ -337,7 +311,7 @@ fn stalled() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // One full read first, so the log index and caches exist before counting.
-    let n = count_in_stream(server.stream(&id), b"\nid: ");
+    let n = common::count_in_stream(server.stream(&id), b"\nid: ");
     let pid = server.child.id();
     std::thread::sleep(Duration::from_millis(500));
     let before = common::rss_kib(pid);

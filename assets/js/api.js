@@ -3,12 +3,15 @@
 // project-wide change feed (/api/events).
 
 /**
- * @typedef {"queued"|"running"|"succeeded"|"failed"|"stopped"|"lost"} RunStatus
+ * @typedef {"queued"|"pending"|"running"|"succeeded"|"failed"|"stopped"|"lost"} RunStatus
+ * @typedef {{ target: string, kind: string, host: string|null, job_id: string|null, state: string, reason: string|null, run_dir: string|null }} RemoteInfo
+ * @typedef {{ name: string, kind: string, ssh: string|null, workdir: string|null, answers: boolean, arch: string|null, host: string|null, free_nodes: number|null, nodes: number|null, error: string|null }} TargetEntry
  * @typedef {{
  *   run_id: string, config_name: string, status: RunStatus, command: string[],
  *   created_at: number, started_at: number|null, ended_at: number|null,
  *   exit_code: number|null, signal: number|null, records: number,
  *   start_time: number, result_dir: string|null,
+ *   target?: string|null, remote?: RemoteInfo,
  * }} Run
  * @typedef {{
  *   seq: number, type: "stdout", t: number, stream: "stdout"|"stderr"|"devloop",
@@ -114,7 +117,9 @@ export const api = {
   /** @returns {Promise<{configs: ConfigEntry[]}>} */
   configs: () => request('/api/configs'),
   /** @param {string} configName @returns {Promise<LaunchReply>} */
-  launch: (configName) => post('/api/launch', { configName }),
+  launch: (configName, target) => post('/api/launch', target ? { configName, target } : { configName }),
+  /** @returns {Promise<{targets: TargetEntry[]}>} */
+  targets: () => request('/api/targets'),
   /** @returns {Promise<{runs: Run[]}>} */
   runs: () => request('/api/runs'),
   /** @param {string} id @returns {Promise<Run>} */

@@ -43,7 +43,7 @@ class App {
     this.emptyState = $('#empty-state');
     this.connBadge = $('#conn');
     this.configs = new ConfigsPane($('#configs'), {
-      onLaunch: (name) => this.launch(name),
+      onLaunch: (name, target) => this.launch(name, target),
       onEdit: (name) => this.openConfig(name),
     });
     this.side = new SidePane($('#runs'));
@@ -93,6 +93,8 @@ class App {
       this.updateTitle();
     }).catch(() => {});
     await Promise.all([this.loadConfigs(), this.loadRuns(), this.loadResults(), this.loadDatasets()]);
+    // Checking targets may take seconds (each is asked over ssh): not awaited.
+    api.targets().then((r) => this.configs.setTargets(r.targets || [])).catch(() => {});
     this.events.start();
 
     // Tabs open before a reload come back, then the URL decides which one is shown.
@@ -211,12 +213,13 @@ class App {
   }
 
   /** @param {string} name */
-  async launch(name) {
+  /** @param {string} name @param {string} [target] */
+  async launch(name, target) {
     // A config open with unsaved changes launches what the user sees: validated and saved first.
     const page = this.views.get('config:' + name);
     if (page instanceof ConfigView && page.isDirty()) return page.launchIt();
     try {
-      const res = await api.launch(name);
+      const res = await api.launch(name, target);
       if (!res || !res.run_id) return { ok: false, error: 'the server gave no run id' };
       this.openRun(res.run_id, { activate: true });
       this.loadConfigs();

@@ -420,13 +420,14 @@ export class RunSession {
     this.elapsed.textContent = r ? runElapsed(r) : '';
     if (r) {
       const exit = FINAL.has(r.status) ? (r.signal ? ` · signal ${r.signal}` : r.exit_code != null ? ` · exit ${r.exit_code}` : '') : '';
-      this.cmd.textContent = (Array.isArray(r.command) ? r.command.join(' ') : String(r.command || '')) + exit;
+      const where = r.target ? ` · on ${r.target}${remoteWhere(r)}` : '';
+      this.cmd.textContent = (Array.isArray(r.command) ? r.command.join(' ') : String(r.command || '')) + exit + where;
       this.cmd.title = this.cmd.textContent;
     }
     const rname = r ? resultNameFromDir(r.result_dir) : '';
     this.resultBtn.hidden = !rname;
     if (rname) { this.resultBtn.textContent = "Result ↗"; this.resultBtn.title = `Open the result this run wrote: ${shown(rname)}`; this.resultBtn.dataset.result = rname; }
-    const live = r && (r.status === 'running' || r.status === 'queued');
+    const live = r && (r.status === 'running' || r.status === 'queued' || r.status === 'pending');
     this.stopBtn.hidden = !live;
     if (live && this.stopBtn.textContent !== 'Stopping…') this.stopBtn.disabled = false;
     if (!live) { this.stopBtn.textContent = 'Stop'; this.confirmBox.hidden = true; }
@@ -459,4 +460,18 @@ export class RunSession {
     this.conn.className = 'conn ' + s;
     this.hooks.onStatus(this);
   }
+}
+
+/**
+ * Where a remote run is: its host, its Slurm job, and why it waits.
+ * @param {import('./api.js').Run} r
+ */
+function remoteWhere(r) {
+  const m = r.remote;
+  if (!m) return '';
+  const parts = [];
+  if (m.host) parts.push(m.host);
+  if (m.job_id) parts.push(`job ${m.job_id}`);
+  if (r.status === 'pending' && m.reason) parts.push(`waiting: ${m.reason}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }

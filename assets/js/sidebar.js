@@ -12,7 +12,7 @@ const usable = (c) => !c.error;
 export class ConfigsPane {
   /**
    * @param {HTMLElement} host
-   * @param {{ onLaunch: (name: string) => Promise<{ok: boolean, status?: string, error?: string}>, onEdit: (name: string) => void }} h
+   * @param {{ onLaunch: (name: string, target?: string) => Promise<{ok: boolean, status?: string, error?: string}>, onEdit: (name: string) => void }} h
    */
   constructor(host, h) {
     this.h = h;
@@ -27,12 +27,37 @@ export class ConfigsPane {
     this.launchBtn.append(this.launchLabel);
     this.count = el('span', { class: 'pane-count' });
     this.msg = el('div', { class: 'pane-msg', hidden: true });
+    // Where a run goes: shown when devloop.toml names targets; remembered per config.
+    this.targetPick = el('select', { class: 'target-pick', attrs: { 'aria-label': 'Run on', title: 'Run on' }, hidden: true,
+      on: { change: () => { if (this.selected) localStorage.setItem('devloop.target.' + this.selected, this.targetPick.value); } } });
     host.append(
       el('div', { class: 'pane-head' }, el('h3', { text: 'Configs' }), this.count),
       this.msg, this.list,
-      el('div', { class: 'launch-bar' }, this.launchBtn));
+      el('div', { class: 'launch-bar' }, this.targetPick, this.launchBtn));
     this.editing = '';
     this._renderButton();
+  }
+
+  /**
+   * The targets of devloop.toml, for the picker beside Launch.
+   * @param {import('./api.js').TargetEntry[]} targets
+   */
+  setTargets(targets) {
+    this.targetPick.replaceChildren(
+      el('option', { text: 'Run on: the config\'s target, or here', attrs: { value: '' } }),
+      el('option', { text: 'Here (this machine)', attrs: { value: 'local' } }),
+      ...targets.map((t) => el('option', {
+        text: `${t.name} · ${t.kind}${t.answers ? (t.free_nodes != null ? ` · ${t.free_nodes}/${t.nodes} nodes free` : ` · ${t.arch || ''}`) : ' · not answering'}`,
+        attrs: { value: t.name, title: t.error || t.ssh || t.workdir || t.name },
+      })));
+    this.targetPick.hidden = targets.length === 0;
+    this._pickTarget();
+  }
+
+  _pickTarget() {
+    const saved = this.selected ? localStorage.getItem('devloop.target.' + this.selected) : '';
+    const known = [...this.targetPick.options].some((o) => o.value === saved);
+    this.targetPick.value = known && saved ? saved : '';
   }
 
   /** @param {import('./api.js').ConfigEntry[]} configs */
@@ -109,6 +134,7 @@ export class ConfigsPane {
     this.selected = name;
     if (this.showingOutcome) { this.showingOutcome = false; clearTimeout(this.outcomeTimer); }
     localStorage.setItem('devloop.config', name);
+    this._pickTarget();
     this.render();
   }
 
@@ -130,7 +156,7 @@ export class ConfigsPane {
     this.launchBtn.disabled = true;
     this.launchBtn.className = 'btn btn-primary launch busy';
     this.launchLabel.textContent = `Launching ${shown(name)}…`;
-    const res = await this.h.onLaunch(name);
+    const res = await this.h.onLaunch(name, this.targetPick.hidden ? undefined : this.targetPick.value || undefined);
     if (res.ok) {
       this.launchBtn.className = 'btn btn-primary launch ok';
       this.launchLabel.textContent = res.status === 'queued' ? `⏳ Queued ${shown(name)}` : `✓ Launched ${shown(name)}`;

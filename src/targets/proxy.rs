@@ -422,6 +422,7 @@ impl Proxy {
         self.remote.job_id = Some(job.clone());
         self.remote.state = "pending".into();
         self.write_remote();
+        let submitted = Instant::now();
         loop {
             let state = self
                 .run_remote(&slurm::squeue_argv(&job))
@@ -452,7 +453,12 @@ impl Proxy {
                     return Ok(());
                 }
             }
-            std::thread::sleep(SLURM_POLL_EVERY);
+            // An idle node starts a job within a second: ask often at first.
+            std::thread::sleep(if submitted.elapsed() < Duration::from_secs(10) {
+                Duration::from_millis(200)
+            } else {
+                SLURM_POLL_EVERY
+            });
         }
     }
 
