@@ -340,8 +340,46 @@ fn stalled() {
     );
 }
 
+/// What sampling costs: the supervisor's own CPU while its run is a tree of
+/// 100 idle processes (it walks and reads /proc for all of them each second).
+fn sampler() {
+    let secs = env_num("BENCH_SAMPLER_SECS", 10);
+    let script = format!(
+        "import subprocess, time\nkids = [subprocess.Popen(['sleep', '{}']) for _ in range(99)]\nprint('tree up', flush=True)\ntime.sleep({})\n",
+        secs + 5,
+        secs + 3
+    );
+    let command = vec!["python3".to_string(), "-c".to_string(), script];
+    let server = Server::start(&command);
+    let id = server.launch();
+    let sup = loop {
+        if let Some(pid) = server.supervisor_pid(&id) {
+            break pid;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks = |pid: i32| -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let t: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        t / 100.0
+    };
+    let (c0, t0) = (ticks(sup), Instant::now());
+    std::thread::sleep(Duration::from_secs(secs));
+    let (c1, t1) = (ticks(sup), Instant::now());
+    println!("sampler: the supervisor of a 100-process tree, sampling it every second");
+    println!(
+        "  supervisor CPU {:.2}% of one core over {:.0}s",
+        100.0 * (c1 - c0) / (t1 - t0).as_secs_f64(),
+        (t1 - t0).as_secs_f64()
+    );
+}
+
 fn main() {
-    // `cargo bench` passes --bench; filters pick parts: throughput, latency, memory, stalled.
+    // `cargo bench` passes --bench; filters pick parts: throughput, latency, memory, stalled, sampler.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -358,5 +396,8 @@ fn main() {
     }
     if want("stalled") {
         stalled();
+    }
+    if want("sampler") {
+        sampler();
     }
 }

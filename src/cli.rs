@@ -152,8 +152,8 @@ pub fn runs(client: &Client) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9}  CONFIG",
-        "RUN", "STATUS", "EXIT", "RECORDS", "STARTED", "DURATION"
+        "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9} {:>9} {:>8}  CONFIG",
+        "RUN", "STATUS", "EXIT", "RECORDS", "STARTED", "DURATION", "PEAK MEM", "CPU"
     )?;
     let now = crate::log::now_ms();
     for r in reply.runs {
@@ -168,15 +168,22 @@ pub fn runs(client: &Client) -> anyhow::Result<i32> {
             (Some(s), None) if r.status.is_active() => duration(now.saturating_sub(s)),
             _ => "-".into(),
         };
+        let peak = r.peak_rss_bytes.map(bytes).unwrap_or_else(|| "-".into());
+        let cpu = r
+            .cpu_seconds
+            .map(|s| self::duration((s * 1000.0) as u64))
+            .unwrap_or_else(|| "-".into());
         writeln!(
             out,
-            "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9}  {}",
+            "{:<28} {:<10} {:>6} {:>9}  {:<19} {:>9} {:>9} {:>8}  {}",
             r.run_id,
             r.status,
             exit,
             r.records,
             started,
             duration,
+            peak,
+            cpu,
             crate::names::display(&r.config_name)
         )?;
     }
@@ -191,6 +198,17 @@ fn local_time(ms: u64) -> String {
                 .to_string()
         })
         .unwrap_or_else(|| "-".into())
+}
+
+/// `312 MiB`, `1.4 GiB`: short enough for a column.
+pub fn bytes(n: u64) -> String {
+    const MIB: f64 = (1 << 20) as f64;
+    let mib = n as f64 / MIB;
+    if mib < 1024.0 {
+        format!("{mib:.0} MiB")
+    } else {
+        format!("{:.1} GiB", mib / 1024.0)
+    }
 }
 
 /// `4.2s`, `3m07s`, `2h05m`: short enough for a column.

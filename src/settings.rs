@@ -18,6 +18,8 @@ struct RawSettings {
     validate: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     targets: crate::targets::Targets,
+    #[serde(default)]
+    notify: crate::supervisor::notify::NotifySpec,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +59,9 @@ pub struct Settings {
     pub validate: BTreeMap<String, Vec<String>>,
     /// Other machines runs can go to, by name (`[targets.NAME]`).
     pub targets: crate::targets::Targets,
+    /// `[notify]`: output patterns that raise alerts, a command run when a
+    /// run ends.
+    pub notify: crate::supervisor::notify::NotifySpec,
 }
 
 impl Settings {
@@ -88,6 +93,11 @@ impl Settings {
             .launch
             .env
             .unwrap_or_else(|| BTreeMap::from([("PYTHONUNBUFFERED".to_string(), "1".to_string())]));
+        for p in &raw.notify.patterns {
+            regex::Regex::new(p).map_err(|e| {
+                anyhow::anyhow!("[notify] pattern {p:?} in {}: {e}", path.display())
+            })?;
+        }
         for (name, t) in &raw.targets {
             t.validate(name)
                 .map_err(|e| anyhow::anyhow!("{e} (in {})", path.display()))?;
@@ -106,6 +116,7 @@ impl Settings {
             datasets_dir: dir(raw.paths.datasets, "datasets"),
             validate: raw.validate,
             targets: raw.targets,
+            notify: raw.notify,
             project,
         })
     }

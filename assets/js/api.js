@@ -12,13 +12,16 @@
  *   exit_code: number|null, signal: number|null, records: number,
  *   start_time: number, result_dir: string|null,
  *   target?: string|null, remote?: RemoteInfo,
+ *   peak_rss_bytes?: number|null, cpu_seconds?: number|null,
  * }} Run
  * @typedef {{
  *   seq: number, type: "stdout", t: number, stream: "stdout"|"stderr"|"devloop",
  *   lineno: number, text: string, partial?: true, wrap?: true,
  * }} OutputRecord
  * @typedef {{ seq: number, type: "event", t: number, event: {type: string, [k: string]: any} }} EventRecord
- * @typedef {OutputRecord|EventRecord} LogRecord
+ * @typedef {{ index: number, mem_bytes: number, util_pct: number }} GpuUse
+ * @typedef {{ seq: number, type: "metrics", t: number, cpu_pct: number, rss_bytes: number, procs: number, threads: number, read_bytes: number, write_bytes: number, gpus: GpuUse[] }} MetricsRecord
+ * @typedef {OutputRecord|EventRecord|MetricsRecord} LogRecord
  * @typedef {{ records: LogRecord[], next_after: number, last_seq: number, complete: boolean }} LogPage
  * @typedef {{ name: string, ext: string, size: number, mtime_ms: number, last_run?: LastRun|null,
  *   error?: string }} ConfigEntry   `error`: why the server will not serve it (not UTF-8, a link out of the folder)
@@ -28,6 +31,7 @@
  * @typedef {"connecting"|"live"|"reconnecting"|"ended"|"closed"|"gone"} StreamState
  * @typedef {{ type: "run_changed", run: Run } | { type: "run_deleted", run_id: string }
  *   | { type: "results_changed", deleted?: string } | { type: "configs_changed", name?: string }
+ *   | { type: "alert", run_id: string, config_name: string, lineno: number, pattern: string, text: string }
  *   | { type: "resync" }} ProjectEvent   a message of GET /api/events
  *
  * Results (README "API"):

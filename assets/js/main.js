@@ -11,6 +11,7 @@ import { CompareView, compareKey } from './compare.js';
 import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
 import { TabBar } from './tabs.js';
+import { Notifier } from './notify.js';
 import { FINAL, statusMark, typingInField, resultNameFromDir, shown } from './util.js';
 
 /** Runs that keep streaming while their tab is in the background (browsers allow ~6 connections per host). */
@@ -60,6 +61,9 @@ class App {
     });
     this.tabs = new TabBar($('#tabs'), { onSelect: (key) => this.activate(key), onClose: (key) => this.closeTab(key) });
 
+    this.notifier = new Notifier(/** @type {HTMLButtonElement} */ ($('#notify-toggle')), (id, line) => {
+      location.hash = line ? `#run=${encodeURIComponent(id)}&line=${line}` : `#run=${encodeURIComponent(id)}`;
+    });
     this.events = new ProjectEvents({
       onMessage: (m) => this.onProjectEvent(m),
       onState: (s) => { this.connBadge.hidden = s === 'live'; this.connBadge.textContent = 'reconnecting…'; },
@@ -144,7 +148,7 @@ class App {
     try {
       const runs = (await api.runs()).runs || [];
       this.runs.setRuns(runs);
-      for (const r of runs) this.runView(r.run_id)?.setRun(r);
+      for (const r of runs) { this.runView(r.run_id)?.setRun(r); this.notifier.onRun(r, false); }
       this.resultsPane.render(); // "running" results whose run has ended
       for (const v of this.ofKind(ConfigView)) v.setRuns(runs);
     } catch { /* shown by the connection badge */ }
@@ -190,12 +194,16 @@ class App {
       case 'run_changed':
         if (m.run && m.run.run_id) {
           const run = m.run;
+          this.notifier.onRun(run, FINAL.has(run.status));
           this.runs.upsert(run);
           this.runView(run.run_id)?.setRun(run);
           for (const v of this.ofKind(ConfigView)) v.onRun(run);
           if (FINAL.has(run.status)) { this.loadResults(); this.loadConfigs(); }
           else if (this.resultList.some((r) => r.run_id === run.run_id)) this.resultsPane.render();
         }
+        break;
+      case 'alert':
+        this.notifier.onAlert(m);
         break;
       case 'run_deleted':
         if (m.run_id) this.runs.remove(m.run_id);

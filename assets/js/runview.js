@@ -3,6 +3,7 @@
 // toolbar (search, timestamps, clear, download) and the live stream that feeds
 // both views.
 
+import { Gauges } from './gauges.js';
 import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
 import { LogView } from './logview.js';
@@ -82,6 +83,7 @@ export class RunSession {
     this.pb.bar.classList.add('pbar-head');
     this.pb.bar.hidden = true;
     this.cmd = el('div', { class: 'run-cmd' });
+    this.gauges = new Gauges();
     this.errorBox = el('div', { class: 'run-error', hidden: true });
     this.resultBtn = el('button', { class: 'btn run-result', attrs: { type: 'button', title: 'Open the result this run wrote' }, hidden: true, on: { click: () => this.run?.result_dir && this.hooks.onOpenResult?.(this.run.result_dir) } });
     this.configBtn = el('button', { class: 'btn run-config', text: 'Config used', attrs: { type: 'button', title: 'The config exactly as this run used it' }, on: { click: () => this.hooks.onOpenConfig?.(this.runId) } });
@@ -93,7 +95,7 @@ export class RunSession {
         el('div', { class: 'spacer' }),
         this.resultBtn, this.configBtn,
         this.stopBtn),
-      this.confirmBox, this.cmd, this.pb.bar, this.errorBox);
+      this.confirmBox, this.cmd, this.gauges.root, this.pb.bar, this.errorBox);
 
     // Output / Samples tabs
     this.tabOut = el('button', { class: 'subtab', text: 'Output', attrs: { type: 'button', role: 'tab' }, on: { click: () => this.showTab('output', true) } });
@@ -219,6 +221,7 @@ export class RunSession {
     let events = 0;
     for (const r of recs) {
       if (r.type === 'stdout') this.model.apply(r);
+      else if (r.type === 'metrics') this.gauges.push(r);
       else if (r.type === 'event') {
         if (this.scanning) (this._scanBuffer ||= []).push(r);
         else { this.samples.apply(r); events++; }
@@ -229,6 +232,7 @@ export class RunSession {
       if (last > this.run.records) this.run.records = last;
     }
     this.logView.invalidate();
+    this.gauges.render();
     if (events) this._samplesChanged();
   }
 

@@ -4,6 +4,7 @@
 // not serve (its entry has `error`) is listed greyed with the reason, and can be
 // neither selected, launched nor opened.
 
+import { formatBytes } from './gauges.js';
 import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown } from './util.js';
 
 /** Can this config be opened and launched? @param {import('./api.js').ConfigEntry} c */
@@ -251,6 +252,7 @@ export class RunsPane {
         el('span', { class: 'run-item-sub' },
           el('span', { class: 'run-item-status st-' + r.status, text: r.status }),
           el('span', { class: 'run-item-elapsed', text: runElapsed(r) }),
+          el('span', { class: 'run-item-cost', text: runCost(r), attrs: { title: 'Peak memory · CPU time' } }),
           el('span', { class: 'run-item-when', text: fmtWhen(r.created_at) }))));
     item.addEventListener('click', () => this.h.onOpen(r.run_id));
     this.items.set(r.run_id, item);
@@ -266,4 +268,11 @@ export class RunsPane {
       if (e) e.textContent = runElapsed(r);
     }
   }
+}
+
+/** "312 MiB · 4.2s CPU": what a run used, when known. @param {import('./api.js').Run} r */
+function runCost(r) {
+  if (r.peak_rss_bytes == null) return '';
+  const cpu = r.cpu_seconds == null ? '' : ` · ${r.cpu_seconds < 60 ? r.cpu_seconds.toFixed(1) + 's' : Math.round(r.cpu_seconds / 60) + 'm'} CPU`;
+  return formatBytes(r.peak_rss_bytes) + cpu;
 }

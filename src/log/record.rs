@@ -36,7 +36,11 @@ fn is_false(b: &bool) -> bool {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Payload {
     Stdout(OutputLine),
-    Event { event: serde_json::Value },
+    Event {
+        event: serde_json::Value,
+    },
+    /// What the run's process tree used, once a second.
+    Metrics(crate::supervisor::Metrics),
 }
 
 /// A record as stored: `seq` first so a reader can find it by prefix.
@@ -52,7 +56,7 @@ impl Record {
     pub fn output(&self) -> Option<&OutputLine> {
         match &self.payload {
             Payload::Stdout(line) => Some(line),
-            Payload::Event { .. } => None,
+            Payload::Event { .. } | Payload::Metrics(_) => None,
         }
     }
 }

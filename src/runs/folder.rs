@@ -45,6 +45,9 @@ pub struct Spec {
     /// did to get the run to its target).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `[notify]`: patterns to raise alerts on, a command to run at the end.
+    #[serde(default)]
+    pub notify: crate::supervisor::notify::NotifySpec,
 }
 
 /// Written by the supervisor once it runs; `start_time` tells a live
@@ -73,6 +76,12 @@ pub struct ExitInfo {
     /// The command could not be started at all.
     #[serde(default)]
     pub spawn_error: Option<String>,
+    /// Most resident memory the run's process tree held at once.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
+    /// CPU time the run's process tree used.
+    #[serde(default)]
+    pub cpu_seconds: Option<f64>,
 }
 
 impl ExitInfo {
@@ -139,6 +148,15 @@ impl RunFolder {
     pub fn write_exit(&self, info: &ExitInfo) -> anyhow::Result<()> {
         write_json(&self.dir.join("exit.json"), info)
     }
+    /// What the run has used so far (written by its supervisor each second).
+    pub fn metrics_path(&self) -> PathBuf {
+        self.dir.join("metrics.json")
+    }
+
+    pub fn read_metrics(&self) -> Option<crate::supervisor::Totals> {
+        read_json(&self.metrics_path()).ok()
+    }
+
     /// The cgroup the run's processes are in, when the machine gave one.
     pub fn cgroup_path(&self) -> PathBuf {
         self.dir.join("cgroup")

@@ -38,6 +38,10 @@ pub struct Runs {
     indexes: Mutex<HashMap<String, Arc<Mutex<LogIndex>>>>,
     /// The last `remote.json` state seen of each running remote run.
     remote_seen: Mutex<HashMap<String, String>>,
+    /// How much of each running run's `alerts.jsonl` was announced.
+    alerts_read: Mutex<HashMap<String, u64>>,
+    /// When this server started: alerts raised before were told already.
+    opened_at: u64,
 }
 
 impl Runs {
@@ -58,6 +62,8 @@ impl Runs {
             children: Mutex::new(HashMap::new()),
             indexes: Mutex::new(HashMap::new()),
             remote_seen: Mutex::new(HashMap::new()),
+            alerts_read: Mutex::new(HashMap::new()),
+            opened_at: now_ms(),
         }))
     }
 
@@ -110,8 +116,13 @@ impl Runs {
             }
         }
         if run.status == RunStatus::Running {
+            let folder = self.folder(&run.run_id);
             run.records = self.record_count(&run.run_id);
-            run.result_dir = self.folder(&run.run_id).read_result_dir();
+            run.result_dir = folder.read_result_dir();
+            if let Some(m) = folder.read_metrics() {
+                run.peak_rss_bytes = Some(m.peak_rss_bytes);
+                run.cpu_seconds = Some(m.cpu_seconds);
+            }
         }
         if run.target.is_some() {
             run.remote = self.folder(&run.run_id).read_remote();
@@ -121,6 +132,49 @@ impl Runs {
             }
         }
         run
+    }
+
+    /// Tells pages of output lines that matched `[notify] patterns` (the
+    /// supervisor appends them to `alerts.jsonl`), each once.
+    fn announce_alerts(&self, running: &[Run]) {
+        use std::io::{Read, Seek};
+        let mut read = self.alerts_read.lock().unwrap_or_else(|p| p.into_inner());
+        for run in running {
+            let path = self.folder(&run.run_id).dir.join("alerts.jsonl");
+            let Ok(mut f) = std::fs::File::open(&path) else {
+                continue;
+            };
+            let from = match read.get(&run.run_id) {
+                Some(&n) => n,
+                // A run that was going before this server started: what it
+                // raised then was told by the server before.
+                None if run.started_at.is_some_and(|t| t < self.opened_at) => {
+                    f.metadata().map(|m| m.len()).unwrap_or(0)
+                }
+                None => 0,
+            };
+            let mut text = String::new();
+            if f.seek(std::io::SeekFrom::Start(from)).is_err()
+                || f.read_to_string(&mut text).is_err()
+            {
+                continue;
+            }
+            let complete = text.rfind('\n').map_or(0, |i| i + 1);
+            for line in text[..complete].lines() {
+                if let Ok(alert) = serde_json::from_str::<crate::supervisor::notify::Alert>(line) {
+                    self.bus.send(serde_json::json!({
+                        "type": "alert",
+                        "run_id": run.run_id,
+                        "config_name": run.config_name,
+                        "lineno": alert.lineno,
+                        "pattern": alert.pattern,
+                        "text": alert.text,
+                    }));
+                }
+            }
+            read.insert(run.run_id.clone(), from + complete as u64);
+        }
+        read.retain(|id, _| running.iter().any(|r| &r.run_id == id));
     }
 
     /// Tells pages when a remote run moved on (pending → running) or its
@@ -208,6 +262,8 @@ impl Runs {
         let run = Run {
             target: target.map(|t| t.name),
             remote: None,
+            peak_rss_bytes: None,
+            cpu_seconds: None,
             run_id: run_id.clone(),
             config_name: config_name.to_string(),
             status: RunStatus::Queued,
@@ -333,6 +389,7 @@ impl Runs {
             keep_daemons: self.settings.keep_daemons,
             target: folder.read_info().ok().and_then(|i| i.target),
             notes: Vec::new(),
+            notify: self.settings.notify.clone(),
         })?;
         let errors = std::fs::File::create(folder.supervisor_log_path())?;
         let mut cmd = Command::new(&self.exe);
@@ -363,6 +420,7 @@ impl Runs {
             }
         };
         self.notice_remote_changes(&running);
+        self.announce_alerts(&running);
         let mut changed = false;
         for run in running {
             let folder = self.folder(&run.run_id);
@@ -517,6 +575,8 @@ fn apply_exit(run: &mut Run, exit: &ExitInfo) {
     run.ended_at = Some(exit.ended_at);
     run.exit_code = exit.exit_code;
     run.signal = exit.signal;
+    run.peak_rss_bytes = exit.peak_rss_bytes.or(run.peak_rss_bytes);
+    run.cpu_seconds = exit.cpu_seconds.or(run.cpu_seconds);
 }
 
 /// A server killed in the middle of a launch can leave a run folder with no

@@ -25,6 +25,12 @@ pub struct Run {
     pub records: u64,
     pub start_time: f64,
     pub result_dir: Option<String>,
+    /// Most resident memory its process tree held at once (so far).
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
+    /// CPU time its process tree used (so far).
+    #[serde(default)]
+    pub cpu_seconds: Option<f64>,
     /// The target it runs on; `None`: this machine.
     #[serde(default)]
     pub target: Option<String>,
@@ -48,7 +54,8 @@ pub struct RunStore {
 }
 
 const COLUMNS: &str = "id, config_name, status, command, created_at, started_at, ended_at, \
-                       exit_code, signal, records, result_dir, sup_pid, sup_start, target";
+                       exit_code, signal, records, result_dir, sup_pid, sup_start, target, \
+                       peak_rss_bytes, cpu_seconds";
 
 impl RunStore {
     pub fn open(path: &Path) -> anyhow::Result<RunStore> {
@@ -71,19 +78,25 @@ impl RunStore {
             );
             CREATE INDEX IF NOT EXISTS runs_status ON runs(status);",
         )?;
-        // Indexes made before targets existed get the column.
-        let has_target: bool = conn
-            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'target'")?
-            .exists([])?;
-        if !has_target {
-            conn.execute_batch("ALTER TABLE runs ADD COLUMN target TEXT")?;
+        // Indexes made by an older devloop get the columns added since.
+        for (column, kind) in [
+            ("target", "TEXT"),
+            ("peak_rss_bytes", "INTEGER"),
+            ("cpu_seconds", "REAL"),
+        ] {
+            let has: bool = conn
+                .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = ?1")?
+                .exists([column])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {column} {kind}"))?;
+            }
         }
         Ok(RunStore { conn })
     }
 
     pub fn insert(&self, run: &Run) -> anyhow::Result<()> {
         self.conn.execute(
-            &format!("INSERT OR REPLACE INTO runs ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
+            &format!("INSERT OR REPLACE INTO runs ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"),
             params![
                 run.run_id,
                 run.config_name,
@@ -98,7 +111,9 @@ impl RunStore {
                 run.result_dir,
                 run.sup_pid,
                 run.sup_start,
-                run.target
+                run.target,
+                run.peak_rss_bytes,
+                run.cpu_seconds
             ],
         )?;
         Ok(())
@@ -164,6 +179,8 @@ impl RunStore {
             self.insert(&Run {
                 target,
                 remote: None,
+                peak_rss_bytes: exit.as_ref().and_then(|e| e.peak_rss_bytes),
+                cpu_seconds: exit.as_ref().and_then(|e| e.cpu_seconds),
                 run_id: info.run_id,
                 config_name: info.config_name,
                 status,
@@ -207,5 +224,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Run> {
         sup_start: row.get(12)?,
         target: row.get(13)?,
         remote: None,
+        peak_rss_bytes: row.get(14)?,
+        cpu_seconds: row.get(15)?,
     })
 }

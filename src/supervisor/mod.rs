@@ -7,9 +7,12 @@
 
 mod events;
 mod lines;
+mod metrics;
+pub mod notify;
 mod tree;
 
 pub use lines::{LineNumbers, LineSplitter, MAX_LINE, PARTIAL_DELAY};
+pub use metrics::{GpuUse, Metrics, Sampler, Totals};
 pub use tree::{kill_cgroup, remove_cgroup};
 
 use std::io::Read;
@@ -38,6 +41,7 @@ const EVENTS_EVERY: Duration = Duration::from_millis(20);
 const REAP_FOR: Duration = Duration::from_secs(2);
 const RESULTS_MARKER: &str = "Results directory:";
 const IDLE_WAKE: Duration = Duration::from_millis(100);
+const METRICS_EVERY: Duration = Duration::from_secs(1);
 
 pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
     let folder = RunFolder::new(run_dir.to_path_buf());
@@ -55,6 +59,18 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
 
     if let Some(target) = &spec.target {
         let exit = crate::targets::proxy::run(&folder, &spec, target)?;
+        if let Err(e) = notify::run_command(
+            &spec.notify,
+            &exit,
+            &run_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            &config_name(&folder),
+            run_dir,
+        ) {
+            eprintln!("devloop proxy: {e}");
+        }
         folder.write_exit(&exit)?;
         return Ok(0);
     }
@@ -92,6 +108,10 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
         }
     };
     log.note(nums.take(), describe_exit(&exit));
+    if let Err(e) = notify::run_command(&spec.notify, &exit, &name, &config_name(&folder), run_dir)
+    {
+        log.note(nums.take(), e);
+    }
     // A full disk must not keep the exit status from being recorded.
     if let Err(e) = log.sync() {
         eprintln!("devloop supervisor: writing log: {e}");
@@ -234,6 +254,9 @@ struct Supervision {
     ending: Option<Ending>,
     last_events: Instant,
     write_error_reported: bool,
+    sampler: Sampler,
+    last_sample: Instant,
+    alerts: notify::Watcher,
 }
 
 impl Supervision {
@@ -281,6 +304,9 @@ impl Supervision {
             ending: None,
             last_events: Instant::now(),
             write_error_reported: false,
+            sampler: Sampler::new(),
+            alerts: notify::Watcher::new(&spec.notify, &folder.dir),
+            last_sample: Instant::now() - METRICS_EVERY,
         }
     }
 
@@ -295,6 +321,7 @@ impl Supervision {
             let mut wake = now + IDLE_WAKE;
             self.show_partial_lines(now, nums, &mut wake);
             self.follow_events(now, log, nums, &mut wake);
+            self.sample_metrics(now, log, &mut wake);
             self.write(log, nums);
             self.reap();
             if self.end_step(now, log, nums, &mut wake) {
@@ -307,6 +334,7 @@ impl Supervision {
             }
             self.read_output(&ready, now, nums);
             self.find_result_dir();
+            self.alerts.check(&self.lines);
             self.write(log, nums);
         }
         self.finish(log, nums)
@@ -339,6 +367,22 @@ impl Supervision {
             push_events(log, nums, &mut self.events.buf);
         }
         *wake = (*wake).min(self.last_events + EVENTS_EVERY);
+    }
+
+    /// Once a second: what the run's process tree uses, as a record of the
+    /// log, and the totals so far in `metrics.json` (read by the server).
+    fn sample_metrics(&mut self, now: Instant, log: &mut LogWriter, wake: &mut Instant) {
+        if now >= self.last_sample + METRICS_EVERY {
+            self.last_sample = now;
+            let pids = self.tree.members_to_sample();
+            if !pids.is_empty() {
+                let m = self.sampler.sample(&pids);
+                log.push(Payload::Metrics(m));
+                let _ =
+                    crate::fsutil::write_json(&self.folder.metrics_path(), &self.sampler.totals);
+            }
+        }
+        *wake = (*wake).min(self.last_sample + METRICS_EVERY);
     }
 
     /// Appends what was read to the log. A write error (a full disk) is said
@@ -518,6 +562,8 @@ impl Supervision {
         let mut exit = ExitInfo {
             ended_at: now_ms(),
             stopped: self.stop_requested,
+            peak_rss_bytes: Some(self.sampler.totals.peak_rss_bytes),
+            cpu_seconds: Some(self.sampler.totals.cpu_seconds),
             ..Default::default()
         };
         match self.status {
@@ -638,6 +684,13 @@ fn read_into(
         Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => true,
         Err(_) => false,
     }
+}
+
+fn config_name(folder: &RunFolder) -> String {
+    folder
+        .read_info()
+        .map(|i| i.config_name)
+        .unwrap_or_default()
 }
 
 fn describe_exit(exit: &ExitInfo) -> String {

@@ -36,6 +36,16 @@ impl RunTree {
         pids
     }
 
+    /// The members as cheaply as they can be known, for sampling: the
+    /// cgroup's list when there is one (nothing can leave it without
+    /// privileges), else the walk of /proc.
+    pub fn members_to_sample(&self) -> Vec<i32> {
+        match &self.cgroup {
+            Some(cg) => cg.procs(),
+            None => self.members(),
+        }
+    }
+
     /// Sends `sig` to the group, and to every member outside it (those in
     /// the group get it once, from the group); how many members there were.
     pub fn signal(&self, sig: Signal) -> usize {

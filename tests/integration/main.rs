@@ -16,6 +16,8 @@ mod bad_input;
 mod cli;
 /// Config files: save, conflicts, copy, validation.
 mod configs;
+/// What a run costs (metrics of its tree) and alerts and notify commands.
+mod costs;
 /// The server or a supervisor killed, a full disk, silence and floods.
 mod faults;
 /// Every name-taking route against escapes (`../`, encodings, symlinks).

@@ -1,0 +1,170 @@
+//! What a run costs, sampled once a second over its whole process tree
+//! (re-parented descendants included, as `tree.rs` finds them): CPU, resident
+//! memory, processes and threads, bytes read and written, and, where an
+//! NVIDIA driver is present, each GPU's memory and utilisation used by the
+//! run's processes (NVML, loaded at run time: no driver, no GPU figures, no
+//! error). Samples are records of the run's log, so they are durable,
+//! resumable and replicated from targets like any other record.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// One sample: a `{"type":"metrics", ...}` record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// CPU time used in the last interval, in % of one core.
+    pub cpu_pct: f64,
+    pub rss_bytes: u64,
+    pub procs: u64,
+    pub threads: u64,
+    /// Bytes read from and written to storage by the live processes.
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+    #[serde(default)]
+    pub gpus: Vec<GpuUse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GpuUse {
+    pub index: u32,
+    /// Memory the run's processes hold on this GPU.
+    pub mem_bytes: u64,
+    /// The GPU's utilisation while the run's processes use it.
+    pub util_pct: u32,
+}
+
+/// The totals a run ends with, and the latest sample while it runs
+/// (`metrics.json` in the run folder).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub peak_rss_bytes: u64,
+    pub cpu_seconds: f64,
+    #[serde(default)]
+    pub latest: Option<Metrics>,
+}
+
+pub struct Sampler {
+    /// CPU ticks each process had at the last sample.
+    ticks: HashMap<i32, u64>,
+    last: Option<Instant>,
+    ticks_per_sec: f64,
+    page_size: u64,
+    pub totals: Totals,
+    nvml: Option<nvml_wrapper::Nvml>,
+}
+
+impl Default for Sampler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sampler {
+    pub fn new() -> Sampler {
+        Sampler {
+            ticks: HashMap::new(),
+            last: None,
+            ticks_per_sec: procfs::ticks_per_second() as f64,
+            page_size: procfs::page_size(),
+            totals: Totals::default(),
+            // No driver here is the common case, not an error.
+            nvml: nvml_wrapper::Nvml::init().ok(),
+        }
+    }
+
+    /// Samples the processes `pids` (the run's whole tree).
+    pub fn sample(&mut self, pids: &[i32]) -> Metrics {
+        let now = Instant::now();
+        let mut m = Metrics::default();
+        let mut ticks = HashMap::with_capacity(pids.len());
+        let mut used_ticks = 0u64;
+        for &pid in pids {
+            let Ok(p) = procfs::process::Process::new(pid) else {
+                continue;
+            };
+            let Ok(stat) = p.stat() else { continue };
+            let t = stat.utime + stat.stime;
+            // A process new since the last sample spent all its time since.
+            used_ticks += t.saturating_sub(self.ticks.get(&pid).copied().unwrap_or(0));
+            ticks.insert(pid, t);
+            m.procs += 1;
+            m.threads += stat.num_threads.max(0) as u64;
+            m.rss_bytes += stat.rss * self.page_size;
+            if let Ok(io) = p.io() {
+                m.read_bytes += io.read_bytes;
+                m.write_bytes += io.write_bytes;
+            }
+        }
+        let used = used_ticks as f64 / self.ticks_per_sec;
+        if let Some(last) = self.last {
+            let dt = now.duration_since(last).as_secs_f64();
+            if dt > 0.0 {
+                m.cpu_pct = (100.0 * used / dt * 10.0).round() / 10.0;
+            }
+        }
+        self.totals.cpu_seconds += used;
+        self.ticks = ticks;
+        self.last = Some(now);
+        m.gpus = self.gpus(pids);
+        self.totals.peak_rss_bytes = self.totals.peak_rss_bytes.max(m.rss_bytes);
+        self.totals.latest = Some(m.clone());
+        m
+    }
+
+    fn gpus(&self, pids: &[i32]) -> Vec<GpuUse> {
+        let Some(nvml) = &self.nvml else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for index in 0..nvml.device_count().unwrap_or(0) {
+            let Ok(dev) = nvml.device_by_index(index) else {
+                continue;
+            };
+            let mem: u64 = dev
+                .running_compute_processes()
+                .unwrap_or_default()
+                .iter()
+                .chain(dev.running_graphics_processes().unwrap_or_default().iter())
+                .filter(|p| pids.contains(&(p.pid as i32)))
+                .map(|p| match p.used_gpu_memory {
+                    nvml_wrapper::enums::device::UsedGpuMemory::Used(b) => b,
+                    nvml_wrapper::enums::device::UsedGpuMemory::Unavailable => 0,
+                })
+                .sum();
+            if mem > 0 {
+                out.push(GpuUse {
+                    index,
+                    mem_bytes: mem,
+                    util_pct: dev.utilization_rates().map(|u| u.gpu).unwrap_or(0),
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_child_with_memory_is_counted() {
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", "b = bytearray(80 << 20)\nimport time\nt = time.time()\nwhile time.time() - t < 3: pass\n"])
+            .spawn()
+            .unwrap();
+        let mut s = Sampler::new();
+        let pid = child.id() as i32;
+        s.sample(&[pid]);
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let m = s.sample(&[pid]);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(m.rss_bytes > 80 << 20, "{m:?}");
+        assert!(m.cpu_pct > 10.0, "{m:?}");
+        assert_eq!((m.procs, m.gpus.len()), (1, 0));
+        assert!(s.totals.cpu_seconds > 0.5);
+    }
+}

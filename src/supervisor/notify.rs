@@ -1,0 +1,156 @@
+//! Being told when it matters: output lines that match the project's
+//! `[notify] patterns` are written to `alerts.jsonl` in the run folder (the
+//! server turns each into an `alert` notice for the page), and `[notify]
+//! command` runs when the run ends (argv, no shell; for Slack or mail
+//! scripts). A failing command is noted in the run's log and changes nothing
+//! else.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::log::OutputLine;
+use crate::runs::folder::ExitInfo;
+
+/// `[notify]` as the supervisor needs it (copied into the run's spec).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySpec {
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    #[serde(default)]
+    pub command: Vec<String>,
+}
+
+/// One matching line, a line of `alerts.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub lineno: u64,
+    pub pattern: String,
+    pub text: String,
+}
+
+/// Alerts one run may raise at most: a line that matches on every step of
+/// a loop must not bury the user.
+const MAX_ALERTS: usize = 20;
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Watcher {
+    patterns: Vec<(String, regex::Regex)>,
+    path: PathBuf,
+    raised: usize,
+}
+
+impl Watcher {
+    pub fn new(spec: &NotifySpec, run_dir: &Path) -> Watcher {
+        Watcher {
+            patterns: spec
+                .patterns
+                .iter()
+                .filter_map(|p| Some((p.clone(), regex::Regex::new(p).ok()?)))
+                .collect(),
+            path: run_dir.join("alerts.jsonl"),
+            raised: 0,
+        }
+    }
+
+    /// Checks finished lines against the patterns.
+    pub fn check(&mut self, lines: &[OutputLine]) {
+        if self.patterns.is_empty() || self.raised >= MAX_ALERTS {
+            return;
+        }
+        for line in lines.iter().filter(|l| !l.partial) {
+            let Some((pattern, _)) = self.patterns.iter().find(|(_, re)| re.is_match(&line.text))
+            else {
+                continue;
+            };
+            let alert = Alert {
+                lineno: line.lineno,
+                pattern: pattern.clone(),
+                text: strip_ansi_escapes::strip_str(&line.text)
+                    .chars()
+                    .take(500)
+                    .collect(),
+            };
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .and_then(|mut f| {
+                    let mut bytes = serde_json::to_vec(&alert).unwrap_or_default();
+                    bytes.push(b'\n');
+                    f.write_all(&bytes)
+                });
+            if let Err(e) = appended {
+                eprintln!("devloop supervisor: writing alerts: {e}");
+            }
+            self.raised += 1;
+            if self.raised >= MAX_ALERTS {
+                return;
+            }
+        }
+    }
+}
+
+/// Runs `[notify] command` for a run that ended; `Err` says what went wrong,
+/// for the run's log.
+pub fn run_command(
+    spec: &NotifySpec,
+    exit: &ExitInfo,
+    run_id: &str,
+    config_name: &str,
+    run_dir: &Path,
+) -> Result<(), String> {
+    let Some((program, args)) = spec.command.split_first() else {
+        return Ok(());
+    };
+    let status = exit.status();
+    let exit_code = exit.exit_code.map(|c| c.to_string()).unwrap_or_default();
+    let fill = |a: &str| {
+        a.replace("{run_id}", run_id)
+            .replace("{status}", status.as_str())
+            .replace("{config_name}", config_name)
+            .replace("{exit_code}", &exit_code)
+            .replace("{run_dir}", &run_dir.to_string_lossy())
+    };
+    let mut child = std::process::Command::new(fill(program))
+        .args(args.iter().map(|a| fill(a)))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("notify command {program:?} could not start: {e}"))?;
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) if st.success() => return Ok(()),
+            Ok(Some(st)) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                let last = err.trim().lines().last().unwrap_or("").to_string();
+                return Err(format!(
+                    "notify command {program:?} failed ({st}){}",
+                    if last.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {last}")
+                    }
+                ));
+            }
+            Ok(None) if started.elapsed() > COMMAND_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "notify command {program:?} took longer than {}s and was killed",
+                    COMMAND_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("notify command {program:?}: {e}")),
+        }
+    }
+}
