@@ -48,8 +48,8 @@ fn a_busy_run_holding_memory_shows_both_within_two_seconds_children_included() {
     let sample = wait_for("a metrics record with the memory", || {
         read_log(p.path(), &id)
             .into_iter()
-            .filter(|r| r["type"] == "metrics")
-            .last()
+            .rev()
+            .find(|r| r["type"] == "metrics")
             .filter(|m| m["rss_bytes"].as_u64().unwrap_or(0) > 250 << 20)
     });
     let truth = tree_rss(pids[0]);
