@@ -69,3 +69,17 @@ pub fn count_in_stream(mut r: impl std::io::Read, needle: &[u8]) -> u64 {
         keep = tail;
     }
 }
+
+/// Sends one HTTP/1.1 request to the server on `port` (closing after it);
+/// the reply is read from the stream returned.
+pub fn request(port: u16, method: &str, path: &str, body: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    s
+}

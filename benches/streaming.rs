@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -53,14 +53,7 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, body: &str) -> TcpStream {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        s
+        common::request(self.port, method, path, body)
     }
 
     fn launch(&self) -> String {
@@ -221,14 +214,7 @@ fn memory() {
     let bytes = env_num("BENCH_MEM_BYTES", 1 << 30);
     let viewers = env_num("BENCH_VIEWERS", 100) as usize;
     let lines = bytes / 100;
-    let command = vec![
-        "python3".to_string(),
-        workloads().join("flood.py").to_string_lossy().into_owned(),
-        "--lines".into(),
-        lines.to_string(),
-        "--bytes".into(),
-        "100".into(),
-    ];
+    let command = flood_command(lines);
     let server = Server::start(&command);
     let id = server.launch();
     // One viewer asks for the stream and never reads it.
@@ -285,20 +271,25 @@ fn memory() {
     println!("  peak RSS: server {server_peak:.1} MiB, supervisor {sup_peak:.1} MiB");
 }
 
-/// Stalled viewers: many clients open the stream of a finished run and never
-/// read. Prints the server's memory per stalled viewer, and what is given
-/// back once they are gone.
-fn stalled() {
-    let viewers = env_num("BENCH_STALLED", 1000) as usize;
-    let lines = env_num("BENCH_STALLED_LINES", 20_000);
-    let command = vec![
+/// `flood.py` printing `lines` lines of 100 bytes.
+fn flood_command(lines: u64) -> Vec<String> {
+    vec![
         "python3".to_string(),
         workloads().join("flood.py").to_string_lossy().into_owned(),
         "--lines".into(),
         lines.to_string(),
         "--bytes".into(),
         "100".into(),
-    ];
+    ]
+}
+
+/// Stalled viewers: many clients open the stream of a finished run and never
+/// read. Prints the server's memory per stalled viewer, and what is given
+/// back once they are gone.
+fn stalled() {
+    let viewers = env_num("BENCH_STALLED", 1000) as usize;
+    let lines = env_num("BENCH_STALLED_LINES", 20_000);
+    let command = flood_command(lines);
     let server = Server::start(&command);
     let id = server.launch();
     let exit = server

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,14 +93,7 @@ impl Bench {
     }
 
     fn request(&self, method: &str, path: &str, body: &str) -> TcpStream {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        s
+        common::request(self.port, method, path, body)
     }
 
     fn launch(&self, config: &str, target: &str) -> String {

@@ -152,6 +152,14 @@ impl Proxy {
         &self.target.config
     }
 
+    fn run_id(&self) -> String {
+        self.folder
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     fn write_remote(&self) {
         let path = self.folder.dir.join("remote.json");
         if let Err(e) = crate::fsutil::write_json(&path, &self.remote) {
@@ -205,13 +213,7 @@ impl Proxy {
                 .unwrap_or_else(|| "project".into()),
         );
         self.workdir = absolute_on_target(&workdir, &home);
-        let run_id = self
-            .folder
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.run_dir = format!("{}/.devloop/runs/{run_id}", self.workdir);
+        self.run_dir = format!("{}/.devloop/runs/{}", self.workdir, self.run_id());
         self.remote.run_dir = Some(PathBuf::from(&self.run_dir));
         let placed = self.place_binary(&home)?;
         let mirrored = Instant::now();
@@ -403,12 +405,7 @@ impl Proxy {
     /// Submits the remote supervisor as a Slurm job, then waits while it is
     /// pending (with Slurm's reason in `remote.json`).
     fn submit(&mut self) -> Result<(), String> {
-        let run_id = self
-            .folder
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let run_id = self.run_id();
         let argv = slurm::sbatch_argv(
             self.cfg().slurm.as_deref().unwrap_or(&[]),
             &self.workdir,
