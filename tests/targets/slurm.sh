@@ -65,48 +65,14 @@ ETC_CONF=/etc/slurm/slurm.conf
 
 export SLURM_CONF="$CONF"
 
-die() {
-  echo "slurm.sh: error: $*" >&2
-  exit 1
-}
-say() { echo "slurm.sh: $*" >&2; }
+SCRIPT=slurm.sh
+KIND=slurm
+# shellcheck source=tests/targets/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 for p in "$CTLD_PORT" "$SLURMD_PORT"; do
   case "$p" in '' | *[!0-9]*) die "ports must be numbers, got '$p'" ;; esac
 done
-
-# One `up`/`down` at a time (tests running in parallel may all call `up`).
-take_lock() {
-  mkdir -p "$STATE_ROOT"
-  exec 9>>"$STATE_ROOT/slurm.lock"
-  flock -w 120 9 || die "another '$0' has held $STATE_ROOT/slurm.lock for 120 s"
-}
-
-need_root() {
-  [ "$(id -u)" = 0 ] || die "'$1' must run as root (the Slurm daemons run as root)"
-}
-
-# apt-get install without letting a package's postinst start its own daemon.
-apt_install() {
-  local policy=/usr/sbin/policy-rc.d made_policy=""
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# devloop tests/targets: no daemon starts during install\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    made_policy=1
-  fi
-  say "installing $* (apt-get)"
-  local rc=0
-  {
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq &&
-      apt-get install -y -qq --no-install-recommends "$@"
-  } >"$STATE_ROOT/apt-slurm.log" 2>&1 || rc=$?
-  [ -z "$made_policy" ] || rm -f "$policy"
-  if [ "$rc" != 0 ]; then
-    tail -n 20 "$STATE_ROOT/apt-slurm.log" >&2
-    die "apt-get install $* failed (full log: $STATE_ROOT/apt-slurm.log)"
-  fi
-}
 
 install_missing() {
   if [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && command -v sbatch >/dev/null 2>&1 &&
@@ -404,7 +370,7 @@ cmd_up() {
     say "already up: node $NODE ($(node_state)) (not root: nothing checked beyond that)"
     return 0
   fi
-  need_root up
+  need_root up "the Slurm daemons run as root"
   take_lock
   mkdir -p "$STATE" "$STATE/ctld" "$STATE/spool" "$LOG_DIR"
   chmod 755 "$STATE_ROOT" "$STATE" "$LOG_DIR"
@@ -443,7 +409,7 @@ cmd_up() {
 }
 
 cmd_down() {
-  need_root down
+  need_root down "the Slurm daemons run as root"
   take_lock
   if [ -n "$(ctld_pid)" ] && scontrol ping >/dev/null 2>&1; then
     local jobs i

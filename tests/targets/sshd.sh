@@ -32,50 +32,14 @@ HOST_KEY="$STATE/ssh_host_ed25519_key"
 PID_FILE="$STATE/sshd.pid"
 LOG_FILE="$STATE/sshd.log"
 
-die() {
-  echo "sshd.sh: error: $*" >&2
-  exit 1
-}
-say() { echo "sshd.sh: $*" >&2; }
+SCRIPT=sshd.sh
+KIND=ssh
+# shellcheck source=tests/targets/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 case "$PORT" in
   '' | *[!0-9]*) die "DEVLOOP_SSH_PORT must be a port number, got '$PORT'" ;;
 esac
-
-# One `up`/`down` at a time (tests running in parallel may all call `up`).
-take_lock() {
-  mkdir -p "$STATE_ROOT"
-  exec 9>>"$STATE_ROOT/ssh.lock"
-  flock -w 120 9 || die "another '$0' has held $STATE_ROOT/ssh.lock for 120 s"
-}
-
-need_root() {
-  [ "$(id -u)" = 0 ] || die "'$1' must run as root (sshd, its user and its keys are root's business)"
-}
-
-# apt-get install, without letting a package's postinst start its own daemon
-# (openssh-server would otherwise start a system sshd on 0.0.0.0:22 wherever
-# invoke-rc.d is allowed to).
-apt_install() {
-  local policy=/usr/sbin/policy-rc.d made_policy=""
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# devloop tests/targets: no daemon starts during install\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    made_policy=1
-  fi
-  say "installing $* (apt-get)"
-  local rc=0
-  {
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq &&
-      apt-get install -y -qq --no-install-recommends "$@"
-  } >"$STATE_ROOT/apt-ssh.log" 2>&1 || rc=$?
-  [ -z "$made_policy" ] || rm -f "$policy"
-  if [ "$rc" != 0 ]; then
-    tail -n 20 "$STATE_ROOT/apt-ssh.log" >&2
-    die "apt-get install $* failed (full log: $STATE_ROOT/apt-ssh.log)"
-  fi
-}
 
 install_missing() {
   local want=()
@@ -284,7 +248,7 @@ cmd_up() {
     say "sshd already up on 127.0.0.1:$PORT (not root: only its pid was checked)"
     return 0
   fi
-  need_root up
+  need_root up "sshd, its user and its keys are root's business"
   take_lock
   mkdir -p "$STATE"
   chmod 755 "$STATE_ROOT" "$STATE"
@@ -322,7 +286,7 @@ cmd_env() {
 case "${1:-}" in
   up) cmd_up ;;
   down)
-    need_root down
+    need_root down "sshd, its user and its keys are root's business"
     take_lock
     stop_sshd
     ;;
