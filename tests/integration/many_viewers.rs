@@ -47,7 +47,7 @@ fn viewer(
         let mut dropped = false;
         while let Some((_, v)) = sse.next_event() {
             match v["type"].as_str() {
-                Some("stdout" | "event") => seqs.push(v["seq"].as_u64().unwrap()),
+                Some("stdout" | "event" | "metrics") => seqs.push(v["seq"].as_u64().unwrap()),
                 Some("batch") => seqs.extend(
                     v["records"]
                         .as_array()

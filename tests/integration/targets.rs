@@ -213,7 +213,9 @@ fn stop_ends_a_remote_tree_that_ignores_sigterm_and_exit_codes_come_back() {
     let s = Server::start(p.path());
     let id = launch_on(&s, "tree.py", "box");
     wait_for("the tree to print", || {
-        (s.run(&id)["records"].as_u64().unwrap_or(0) > 20).then_some(())
+        let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
+        log.exists().then_some(())?;
+        (final_lines(&read_log(p.path(), &id), "stdout").len() > 20).then_some(())
     });
     assert!(
         !remote_leftovers(&remote_workdir(&p)).is_empty(),
@@ -395,7 +397,9 @@ fn slurm_stop_cancels_the_job_and_exit_codes_and_outside_cancels_are_told() {
     let id = launch_on(&s, "stay.py", "cluster");
     let running = wait_for("the job to run", || {
         let run = s.run(&id);
-        (run["status"] == "running" && run["records"].as_u64() > Some(1)).then_some(run)
+        let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
+        let ready = std::fs::read_to_string(log).is_ok_and(|t| t.contains("\"ready\""));
+        (run["status"] == "running" && ready).then_some(run)
     });
     let job = running["remote"]["job_id"].as_str().unwrap().to_string();
     let (code, _) = s.post(&format!("/api/runs/{id}/stop"), json!({}));
@@ -421,7 +425,9 @@ fn slurm_stop_cancels_the_job_and_exit_codes_and_outside_cancels_are_told() {
     let id = launch_on(&s, "stay.py", "cluster");
     let running = wait_for("the job to run", || {
         let run = s.run(&id);
-        (run["status"] == "running" && run["records"].as_u64() > Some(1)).then_some(run)
+        let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
+        let ready = std::fs::read_to_string(log).is_ok_and(|t| t.contains("\"ready\""));
+        (run["status"] == "running" && ready).then_some(run)
     });
     scancel(running["remote"]["job_id"].as_str().unwrap());
     let run = s.wait_ended(&id);
