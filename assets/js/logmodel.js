@@ -53,6 +53,8 @@ export class LogModel {
     this.fetchErrors = 0;
     /** Sorted linenos of devloop's own lines (the command line, the exit status, notes). */
     this.devloopLines = [];
+    /** Settles once devloop's lines before a tail start are known. @type {Promise<void>} */
+    this.devloopReady = Promise.resolve();
   }
 
   // ---- the program's own line numbers --------------------------------------

@@ -231,8 +231,9 @@ export class LogView {
   }
 
   /** Go to the program's line n (as numbered in the gutter). @param {number} n */
-  gotoProgLine(n) {
+  async gotoProgLine(n) {
     const m = this.model;
+    await m.devloopReady;
     const L = Math.max(1, Math.min(m.lineOfProg(n), Math.max(1, m.total)));
     return this.scrollToLine(L);
   }

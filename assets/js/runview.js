@@ -196,12 +196,14 @@ export class RunSession {
   }
 
   /** devloop's own lines before the tail the page starts at (so the program's line numbers are right). */
-  async _loadDevloopLines() {
-    try {
-      const r = await api.logSearch(this.runId, { level: 'devloop', limit: 2000 });
-      for (const rec of r.records) if (rec.type === 'stdout') this.model.noteDevloop(rec.lineno);
-      this.logView.invalidate();
-    } catch { /* numbers stay as they are */ }
+  _loadDevloopLines() {
+    this.model.devloopReady = (async () => {
+      try {
+        const r = await api.logSearch(this.runId, { level: 'devloop', limit: 2000 });
+        for (const rec of r.records) if (rec.type === 'stdout') this.model.noteDevloop(rec.lineno);
+        this.logView.invalidate();
+      } catch { /* numbers stay as they are */ }
+    })();
   }
 
   /** Start (or resume after the last seq seen) the live stream. */
