@@ -13,6 +13,8 @@ import { el, fmtInt, runElapsed, FINAL, resultNameFromDir, shown } from './util.
 /** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
 const REPLAY_MAX = 20_000;
 const TAIL_RECORDS = 3000;
+/** A following view this many records behind the run skips ahead to its tail (the lines between load when scrolled to). */
+const CATCH_UP = 20_000;
 
 /** A run tab's key among the views of main.js. @param {string} id */
 export const runKey = (id) => 'run:' + id;
@@ -252,6 +254,25 @@ export class RunSession {
     this.run = run;
     this._renderHead();
     if (prev !== run.status) this.hooks.onStatus(this);
+    this._catchUp(run.records);
+  }
+
+  /**
+   * Far behind a run (a flood) while following its end: skip to the tail
+   * instead of painting every line on the way. What was skipped loads when
+   * scrolled to; events are read again for the Samples view.
+   * @param {number} records the run's record count as the server last said
+   */
+  _catchUp(records) {
+    const st = this.stream;
+    if (!this.logView.follow || st.ended || st.closed || st.state === 'closed') return;
+    if (!(records - st.lastSeq > CATCH_UP)) return;
+    st.close();
+    st.lastSeq = Math.max(st.lastSeq, records - TAIL_RECORDS);
+    this.model.markIncomplete();
+    this.eventsGap = true;
+    this._loadDevloopLines();
+    if (this.wantStream) st.start();
   }
 
   /** @param {import('./api.js').LogRecord[]} recs */
@@ -506,6 +527,12 @@ export class RunSession {
   /** Called every second by the app: elapsed time and rates move on. */
   tick() {
     if (!this.run) return;
+    // Many records a second while following: ask how far the run is ahead.
+    const seen = this.stream.lastSeq, rate = seen - (this._lastTickSeq ?? seen);
+    this._lastTickSeq = seen;
+    if (rate > CATCH_UP / 4 && this.logView.follow && !FINAL.has(this.run.status)) {
+      api.run(this.runId).then((run) => this.setRun(run)).catch(() => {});
+    }
     this.elapsed.textContent = runElapsed(this.run);
     if (!FINAL.has(this.run.status)) {
       setProgressBar(this.pb, this.samples, this._endT());
