@@ -164,10 +164,11 @@ impl Search {
     fn record(&mut self, raw: &[u8], offset: u64) {
         match fast_text(raw) {
             Fast::Skip => return,
-            Fast::Text { stream, text } if self.open.is_empty() => {
-                if !self.matcher.matches(stream, text) {
-                    return;
-                }
+            // Exact without parsing: a line that never matched needs no more.
+            Fast::Text { stream, text }
+                if self.open.is_empty() && !self.matcher.matches(stream, text) =>
+            {
+                return
             }
             _ => {}
         }

@@ -256,10 +256,18 @@ mod tests {
             json!({"type": "image", "image": png}),
             json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}),
         ] {
-            assert_eq!(content_block(&b), json!({"kind": "image", "src": png}), "{b}");
+            assert_eq!(
+                content_block(&b),
+                json!({"kind": "image", "src": png}),
+                "{b}"
+            );
         }
         let remote = json!({"type": "image", "image": "https://example.com/a.png"});
-        assert_eq!(content_block(&remote)["kind"], "json", "only data URLs are shown");
+        assert_eq!(
+            content_block(&remote)["kind"],
+            "json",
+            "only data URLs are shown"
+        );
     }
 
     #[test]
