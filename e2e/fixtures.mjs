@@ -77,7 +77,7 @@ export function writeResult(dir, name, r) {
 export function showcaseMessages() {
   return [
     { role: 'system', content: 'You are a **careful** assistant. <script>window.__pwned = 1</script>' },
-    { role: 'user', content: [{ type: 'text', text: 'Plot y = x² and compute 12 * 34.' }, { type: 'image', image_url: PNG }] },
+    { role: 'user', content: [{ type: 'text', text: 'Plot y = x² and compute 12 * 34.' }, { type: 'image', image_url: PNG }, { type: 'image', image: gradientPng(80, 48) }] },
     { role: 'assistant', content: [
       { type: 'thinking', thinking: 'The user wants a product. SECRET-THOUGHT: use the calculator.' },
       { type: 'text', text: 'Here is the code:\n\n```python\ndef square(x):\n    return x * x\n```\n\nAnd now the tool.' },

@@ -132,8 +132,14 @@ export const api = {
   stop: (id) => post(`/api/runs/${enc(id)}/stop`, {}),
   /** @param {string} id @param {number} after @param {number} limit @returns {Promise<LogPage>} */
   logPage: (id, after, limit) => request(`/api/runs/${enc(id)}/log?format=json&after=${after}&limit=${limit}`),
-  /** @param {string} id */
-  logUrl: (id) => `/api/runs/${enc(id)}/log`,
+  /** The log as text: plain (colours stripped, stderr marked) or raw (as written). @param {string} id @param {boolean} [raw] */
+  logUrl: (id, raw = false) => `/api/runs/${enc(id)}/log${raw ? '?format=raw' : ''}`,
+  /**
+   * Whole-log search: how many lines match, where line `around` falls among them, records of a slice.
+   * @param {string} id @param {{q?: string, regex?: number, case?: number, level?: string, around?: number, offset?: number, limit?: number}} q
+   * @returns {Promise<{total: number, index: number|null, offset: number, last_seq: number, complete: boolean, records: LogRecord[]}>}
+   */
+  logSearch: (id, q) => request(`/api/runs/${enc(id)}/log/search${qs(q)}`),
   /** @param {string} id @param {number} after */
   // batch=1: one event per read of many records; a flood arrives as a few
   // thousand events instead of a million, which EventSource handles far faster.

@@ -21,7 +21,7 @@ const PAGE_MAX = 5000;
 
 /**
  * @typedef {{ seq: number, t: number, stream: string, text: string,
- *   partial: boolean, wrap: boolean, low?: string }} Line
+ *   partial: boolean, wrap: boolean, plain?: string, lvl?: string }} Line
  * @typedef {{ start: number, end: number|null, name: string, expanded: boolean|null }} Group
  */
 
@@ -51,6 +51,40 @@ export class LogModel {
     /** Lines the server had nothing for (kept so we do not ask again). */
     this.version = 0;
     this.fetchErrors = 0;
+    /** Sorted linenos of devloop's own lines (the command line, the exit status, notes). */
+    this.devloopLines = [];
+    /** Settles once devloop's lines before a tail start are known. @type {Promise<void>} */
+    this.devloopReady = Promise.resolve();
+  }
+
+  // ---- the program's own line numbers --------------------------------------
+
+  /** @param {number} L */
+  _devloopBefore(L) {
+    const D = this.devloopLines;
+    let lo = 0, hi = D.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (D[m] < L) lo = m + 1; else hi = m; }
+    return lo;
+  }
+
+  /** @param {number} L */
+  noteDevloop(L) {
+    const D = this.devloopLines;
+    const i = this._devloopBefore(L);
+    if (D[i] !== L) { D.splice(i, 0, L); this.version++; }
+  }
+
+  /** @param {number} L */
+  isDevloop(L) { return this.devloopLines[this._devloopBefore(L)] === L; }
+
+  /** The number the program would give line L (devloop's own lines are not counted); 0 for those. @param {number} L */
+  progNo(L) { return this.isDevloop(L) ? 0 : L - this._devloopBefore(L); }
+
+  /** The lineno of the program's line n. @param {number} n */
+  lineOfProg(n) {
+    let L = n;
+    for (const d of this.devloopLines) { if (d <= L) L++; else break; }
+    return L;
   }
 
   // ---- input -------------------------------------------------------------
@@ -67,6 +101,7 @@ export class LogModel {
       partial: !!r.partial, wrap: !!r.wrap,
     });
     if (L > this.total) this.total = L;
+    if (r.stream === 'devloop') this.noteDevloop(L);
     if (anchor || L >= this.lastAnchorLine + 256) this.addAnchor(L, r.seq);
     // Group markers (GitHub Actions convention).
     if (text.charCodeAt(0) === 58 /* ':' */ || text.charCodeAt(0) === 27) this._groupMarker(L, text);
@@ -316,34 +351,11 @@ export class LogModel {
     }
   }
 
-  // ---- search -------------------------------------------------------------
+  // ---- text ----------------------------------------------------------------
 
-  /** The lower-cased plain text of a cached line. @param {Line} e */
-  static low(e) {
-    if (e.low === undefined) e.low = stripAnsi(e.text).toLowerCase();
-    return e.low;
-  }
-
-  /**
-   * Linenos of cached, not-cleared lines containing `q` (case-insensitive), ascending.
-   * @param {string} q
-   */
-  search(q) {
-    const needle = q.toLowerCase();
-    const out = [];
-    if (!needle) return out;
-    for (const [L, e] of this.lines) {
-      if (L <= this.clearedAt) continue;
-      if (LogModel.low(e).includes(needle)) out.push(L);
-    }
-    out.sort((x, y) => x - y);
-    return out;
-  }
-
-  /** Lowest and highest cached lineno (for "searched lines a–b"). */
-  cachedSpan() {
-    let lo = Infinity, hi = 0;
-    for (const L of this.lines.keys()) { if (L < lo) lo = L; if (L > hi) hi = L; }
-    return { lo: lo === Infinity ? 0 : lo, hi };
+  /** The plain text of a line (colour codes removed). @param {Line} e */
+  static plain(e) {
+    if (e.plain === undefined) e.plain = stripAnsi(e.text);
+    return e.plain;
   }
 }

@@ -6,6 +6,7 @@
 
 import { AnsiUp } from '../vendor/ansi_up.js';
 import { LogModel } from './logmodel.js';
+import { LogSearch, highlighter } from './logsearch.js';
 import { el, fmtClock, stripAnsi } from './util.js';
 
 const ROW_H = 18;          // px; must match .log-row height in style.css
@@ -39,28 +40,31 @@ function level(e) {
   return e.lvl;
 }
 
-/** Wrap occurrences of `needle` (lower-case) in the text nodes of `root` with <mark>. */
-function markMatches(root, needle) {
+/** Wrap what `re` (global) matches in the text nodes of `root` with <mark>. @param {HTMLElement} root @param {RegExp} re */
+function markMatches(root, re) {
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const nodes = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
   for (const node of nodes) {
     const text = node.data;
-    const low = text.toLowerCase();
-    let i = low.indexOf(needle);
-    if (i < 0) continue;
+    re.lastIndex = 0;
+    let m = re.exec(text);
+    if (!m) continue;
     const frag = document.createDocumentFragment();
     let pos = 0;
-    while (i >= 0) {
-      if (i > pos) frag.append(text.slice(pos, i));
-      frag.append(el('mark', { text: text.slice(i, i + needle.length) }));
-      pos = i + needle.length;
-      i = low.indexOf(needle, pos);
+    for (; m; m = re.exec(text)) {
+      if (m[0] === '') { re.lastIndex++; continue; }
+      if (m.index > pos) frag.append(text.slice(pos, m.index));
+      frag.append(el('mark', { text: m[0] }));
+      pos = m.index + m[0].length;
     }
     if (pos < text.length) frag.append(text.slice(pos));
     node.replaceWith(frag);
   }
 }
+
+/** How often a live run's search is counted again while output arrives. */
+const SEARCH_REFRESH_MS = 1000;
 
 export class LogView {
   /**
@@ -73,10 +77,24 @@ export class LogView {
     this.onFollowChange = opts.onFollowChange || (() => {});
     this.follow = true;
     this.showTime = localStorage.getItem('devloop.timestamps') === '1';
-    this.query = '';
-    /** @type {number[]} */
-    this.matches = [];
+    /** @type {import('./logsearch.js').SearchParams} */
+    this.params = { q: '', regex: false, case: false, level: '' };
+    this.onlyMatching = false;
+    /** @type {LogSearch|null} the matches of the search box (stepped through with next/previous) */
+    this.nav = null;
+    /** @type {LogSearch|null} when filtering (a level, or only matching lines): the rows shown */
+    this.rows = null;
+    /** @type {RegExp|null} */
+    this.hl = null;
     this.matchIndex = -1;
+    /** The line of the current match. */
+    this.curLine = 0;
+    this.onSearchChange = () => {};
+    this.wrap = localStorage.getItem('devloop.wrap') === '1';
+    /** @type {Map<number, import('./logsearch.js').Match>} the filtered rows on screen, by line */
+    this.filtered = new Map();
+    this.live = false;
+    this._stepping = Promise.resolve();
     this.targetLine = 0;
     this.optsVersion = 0;
     this.active = false;
@@ -94,7 +112,7 @@ export class LogView {
     this.scroller = el('div', { class: 'log-scroll', attrs: { tabindex: '0', 'aria-label': 'Run output' } }, this.spacer, this.layer);
     this.empty = el('div', { class: 'log-empty', text: 'Waiting for output…' });
     this.jump = el('button', { class: 'jump-latest', text: '↓ Jump to latest', attrs: { type: 'button' }, hidden: true, on: { click: () => this.jumpToLatest() } });
-    this.root = el('div', { class: 'log' + (this.showTime ? ' show-time' : '') }, this.scroller, this.empty, this.jump);
+    this.root = el('div', { class: 'log' + (this.showTime ? ' show-time' : '') + (this.wrap ? ' wrap' : '') }, this.scroller, this.empty, this.jump);
 
     this.scroller.addEventListener('scroll', () => this._onScroll(), { passive: true });
     this.scroller.addEventListener('wheel', (e) => { if (e.deltaY < 0 && this.follow) this._setFollow(false); }, { passive: true });
@@ -161,16 +179,23 @@ export class LogView {
     this.invalidate();
   }
 
+  /** Long lines wrap (rows then scroll by whole lines) or scroll sideways. @param {boolean} on */
+  setWrap(on) {
+    this.wrap = on;
+    localStorage.setItem('devloop.wrap', on ? '1' : '0');
+    this.root.classList.toggle('wrap', on);
+    this.invalidate();
+  }
+
   clear() {
     this.model.clear();
-    this.setQuery(this.query);
     this._setFollow(true);
     this.invalidate();
   }
 
   /** Geometry of the scroll area. */
   _geom() {
-    const rows = this.model.rowCount();
+    const rows = this.rows ? this.rows.total : this.model.rowCount();
     const full = rows * ROW_H;
     const H = Math.min(full, MAX_SPACER);
     const vh = this.scroller.clientHeight || 1;
@@ -180,46 +205,126 @@ export class LogView {
 
   /**
    * Scroll so that line L is in view (a third from the top), highlighted.
+   * When filtering, the first shown line at or after L.
    * @param {number} L @param {{highlight?: boolean}} [o]
    */
-  scrollToLine(L, o = {}) {
-    if (this.model.reveal(L)) this.optsVersion++;
+  async scrollToLine(L, o = {}) {
     if (o.highlight !== false) { this.targetLine = L; this.optsVersion++; }
     this._setFollow(false);
-    const row = this.model.lineToRow(L);
+    let row;
+    if (this.rows) {
+      const rows = this.rows;
+      row = rows.placeOf(L);
+      if (row < 0) row = (await rows.refresh(L)) ?? -1;
+      if (rows !== this.rows) return;
+    } else {
+      if (this.model.reveal(L)) this.optsVersion++;
+      row = this.model.lineToRow(L);
+    }
     if (row < 0) return;
+    this._setFollow(false);
     const g = this._geom();
     this.spacer.style.height = g.H + 'px';
-    const y = (row * ROW_H - g.vh / 3) / g.ratio;
+    const y = this.wrap ? (row - 3) * ROW_H / g.ratio : (row * ROW_H - g.vh / 3) / g.ratio;
     this.scroller.scrollTop = Math.max(0, y);
     this.render();
   }
 
-  /** @param {string} q */
-  setQuery(q) {
-    this.query = q;
-    this.matches = q ? this.model.search(q) : [];
-    if (this.matchIndex >= this.matches.length) this.matchIndex = this.matches.length ? 0 : -1;
-    this.optsVersion++;
-    this.invalidate();
-    return this.matches.length;
+  /** Go to the program's line n (as numbered in the gutter). @param {number} n */
+  async gotoProgLine(n) {
+    const m = this.model;
+    await m.devloopReady;
+    const L = Math.max(1, Math.min(m.lineOfProg(n), Math.max(1, m.total)));
+    return this.scrollToLine(L);
   }
 
-  /** Go to the next (+1) or previous (-1) match. @param {1|-1} dir */
-  step(dir) {
-    if (!this.matches.length) return;
-    if (this.matchIndex < 0) {
-      // Start from the viewport: first match at/after the top row (or before, going back).
-      const top = this.model.rowToLine(this._firstRow());
-      let i = this.matches.findIndex((L) => L >= top);
-      if (dir < 0) i = (i < 0 ? this.matches.length : i) - 1;
-      this.matchIndex = i < 0 ? (dir > 0 ? 0 : this.matches.length - 1) : i;
-    } else {
-      this.matchIndex = (this.matchIndex + dir + this.matches.length) % this.matches.length;
+  /**
+   * Search the whole log (on the server), and filter what is shown: a level
+   * (errors, warnings, stderr) and, with `onlyMatching`, the search.
+   * @param {import('./logsearch.js').SearchParams} params @param {boolean} onlyMatching
+   */
+  setSearch(params, onlyMatching) {
+    const p = { ...params };
+    const wasFiltered = !!this.rows;
+    const center = this.follow ? 0 : this.centerLine();
+    this.params = p;
+    this.onlyMatching = onlyMatching;
+    this.hl = highlighter(p);
+    const changed = () => { this.optsVersion++; this.invalidate(); this.onSearchChange(); };
+    const navP = p.q ? p : null;
+    if (!navP) { this.nav?.close(); this.nav = null; }
+    else if (!this.nav || !this.nav.same(navP)) {
+      this.nav?.close();
+      this.nav = new LogSearch(this.runId, navP, changed);
+      this.nav.refresh();
+      this.matchIndex = -1;
+      this.curLine = 0;
     }
-    this.scrollToLine(this.matches[this.matchIndex], { highlight: false });
+    const rowsP = p.level || (onlyMatching && p.q) ? { ...p, q: onlyMatching ? p.q : '' } : null;
+    const oldRows = this.rows;
+    if (!rowsP) this.rows = null;
+    else if (this.nav && this.nav.same(rowsP)) this.rows = this.nav;
+    else if (!this.rows || !this.rows.same(rowsP)) {
+      this.rows = new LogSearch(this.runId, rowsP, changed);
+      this.rows.refresh();
+    }
+    if (oldRows && oldRows !== this.rows && oldRows !== this.nav) oldRows.close();
+    if (!navP) { this.matchIndex = -1; this.curLine = 0; }
+    // Keep the place: the line at the middle stays in view when a filter comes or goes.
+    if (!!this.rows !== wasFiltered || oldRows !== this.rows) {
+      this.filtered.clear();
+      if (!this.follow && center > 0) this.scrollToLine(center, { highlight: false });
+    }
+    changed();
+  }
+
+  /** New output arrived: a live run's searches are counted again (at most once a second). */
+  outputArrived() {
+    if (!this.nav && !this.rows) return;
+    if (this._refreshTimer) return;
+    this._refreshTimer = setTimeout(() => {
+      this._refreshTimer = 0;
+      this.nav?.refresh();
+      if (this.rows && this.rows !== this.nav) this.rows.refresh();
+    }, SEARCH_REFRESH_MS);
+  }
+
+  /** The line at the top of the view. */
+  _topLine() {
+    const r = this._firstRow();
+    if (!this.rows) return this.model.rowToLine(r);
+    return this.rows.at(r)?.lineno ?? 0;
+  }
+
+  /** Go to the next (+1) or previous (-1) match, anywhere in the log. @param {1|-1} dir */
+  step(dir) {
+    this._stepping = this._stepping.then(() => this._step(dir)).catch(() => {});
+    return this._stepping;
+  }
+
+  /** @param {1|-1} dir */
+  async _step(dir) {
+    const s = this.nav;
+    if (!s) return;
+    if (!s.ready) await s.refresh();
+    if (s !== this.nav || !s.total) return;
+    let i;
+    if (this.matchIndex < 0) {
+      // Start from the view: the first match at/after the top line (or before it, going back).
+      const before = (await s.refresh(this._topLine() || 1)) ?? 0;
+      if (s !== this.nav || !s.total) return;
+      i = dir > 0 ? before : before - 1;
+    } else {
+      i = this.matchIndex + dir;
+    }
+    i = ((i % s.total) + s.total) % s.total;
+    const m = await s.get(i);
+    if (!m || s !== this.nav) return;
+    this.matchIndex = i;
+    this.curLine = m.lineno;
     this.optsVersion++;
-    this.render();
+    this.onSearchChange();
+    await this.scrollToLine(m.lineno, { highlight: false });
   }
 
   _firstRow() {
@@ -231,7 +336,9 @@ export class LogView {
   centerLine() {
     if (this.follow) return this.model.total;
     const g = this._geom();
-    return this.model.rowToLine(Math.floor((this.scroller.scrollTop * g.ratio + g.vh / 2) / ROW_H));
+    const row = Math.floor((this.scroller.scrollTop * g.ratio + g.vh / 2) / ROW_H);
+    if (this.rows) return this.rows.at(row)?.lineno ?? this.model.total;
+    return this.model.rowToLine(row);
   }
 
   render() {
@@ -244,18 +351,47 @@ export class LogView {
     const st = this.scroller.scrollTop;
     const firstF = st * g.ratio / ROW_H;
     const first = Math.floor(firstF);
-    const start = Math.max(0, first - MARGIN_ROWS);
-    const count = Math.ceil(g.vh / ROW_H) + 1 + MARGIN_ROWS + (first - start);
-    const top = st - (firstF - first) * ROW_H - (first - start) * ROW_H;
-    this.layer.style.transform = `translateY(${top}px)`;
-    const lines = m.rowLines(start, count);
-
-    // Fetch what is not cached (at most one request in flight), then drop what is far away.
-    if (lines.length) m.want(lines[0], lines[lines.length - 1]);
+    let start, count;
+    const fit = Math.ceil(g.vh / ROW_H) + 1;
+    if (this.wrap) {
+      // Rows are as tall as their text: the layer is the viewport, scrolled by
+      // whole rows, its rows from the top, or, at the end, up from the bottom.
+      const atEnd = this.follow || first + fit - 1 >= g.rows;
+      start = atEnd ? Math.max(0, g.rows - fit) : first;
+      count = fit;
+      this.layer.style.transform = `translateY(${st}px)`;
+      this.layer.style.height = g.vh + 'px';
+      this.layer.classList.toggle('bottom', atEnd && g.rows * ROW_H > g.vh);
+    } else {
+      start = Math.max(0, first - MARGIN_ROWS);
+      count = fit + MARGIN_ROWS + (first - start);
+      const top = st - (firstF - first) * ROW_H - (first - start) * ROW_H;
+      this.layer.style.transform = `translateY(${top}px)`;
+      this.layer.style.height = '';
+    }
+    let lines;
+    if (this.rows) {
+      const rows = this.rows;
+      lines = [];
+      this.filtered.clear();
+      for (let i = start; i < Math.min(rows.total, start + count); i++) {
+        const mt = rows.at(i);
+        if (mt) { lines.push(mt.lineno); this.filtered.set(mt.lineno, mt); } else lines.push(-(i + 1));
+      }
+    } else {
+      lines = m.rowLines(start, count);
+      // Fetch what is not cached (at most one request in flight).
+      if (lines.length) m.want(lines[0], lines[lines.length - 1]);
+    }
+    // Drop what is far away.
     m.evict(this.centerLine());
 
     this.empty.hidden = g.rows > 0;
-    if (!g.rows) this.empty.textContent = m.clearedAt ? 'Cleared. New output will appear here.' : this.loading ? 'Loading output…' : this.ended ? 'No output.' : 'Waiting for output…';
+    if (!g.rows) {
+      this.empty.textContent = this.rows
+        ? (this.rows.error ? `Search failed: ${this.rows.error}` : !this.rows.ready ? 'Searching the whole log…' : 'No lines match.')
+        : m.clearedAt ? 'Cleared. New output will appear here.' : this.loading ? 'Loading output…' : this.ended ? 'No output.' : 'Waiting for output…';
+    }
 
     this.root.style.setProperty('--ln-ch', String(Math.max(4, String(m.total).length)));
     this._placeRows(lines);
@@ -297,13 +433,13 @@ export class LogView {
     this.byLine = next;
   }
 
-  /** @param {HTMLElement & {_key?: string}} row @param {number} L */
+  /** @param {HTMLElement & {_key?: string}} row @param {number} L a lineno, or -(place+1) of a filtered row not fetched yet */
   _renderRow(row, L) {
     const m = this.model;
-    const e = m.lines.get(L);
-    const grp = m.groupAt(L);
-    const cur = this.matchIndex >= 0 ? this.matches[this.matchIndex] : 0;
-    const key = `${L}|${e ? e.seq : -1}|${this.optsVersion}|${grp ? `${grp.end}:${grp.expanded}` : ''}|${cur === L}`;
+    const e = L < 0 ? undefined : this.rows ? (this.filtered.get(L) || m.lines.get(L)) : m.lines.get(L);
+    const grp = this.rows || L < 0 ? undefined : m.groupAt(L);
+    const cur = this.matchIndex >= 0 ? this.curLine : 0;
+    const key = `${L}|${e ? e.seq : -1}|${this.optsVersion}|${grp ? `${grp.end}:${grp.expanded}` : ''}|${cur === L}|${m.devloopLines.length}`;
     if (row._key === key) return;
     row._key = key;
     row.dataset.line = String(L);
@@ -322,19 +458,24 @@ export class LogView {
     if (cur === L) cls += ' match-current';
     row.className = cls;
 
-    const ln = el('a', { class: 'ln', text: String(L), attrs: { href: `#run=${encodeURIComponent(this.runId)}&line=${L}`, tabindex: '-1' } });
+    const sys = L > 0 && (e ? e.stream === 'devloop' : m.isDevloop(L));
+    const n = L > 0 && !sys ? m.progNo(L) : 0;
+    const ln = el('a', { class: 'ln', text: n ? String(n) : '', attrs: n ? { href: `#run=${encodeURIComponent(this.runId)}&line=${n}`, tabindex: '-1' } : { 'aria-hidden': 'true' } });
     const tx = el('span', { class: 'tx' });
     const parts = [ln];
     if (this.showTime) parts.push(el('span', { class: 'ts', text: e && e.t ? fmtClock(e.t) : '' }));
     if (!e) {
       tx.textContent = '…';
     } else if (grp) {
-      const n = grp.end === null ? '' : ` (${grp.end - grp.start - 1} lines)`;
+      const count = grp.end === null ? '' : ` (${grp.end - grp.start - 1} lines)`;
       tx.append(el('span', { class: 'grp-toggle', attrs: { role: 'button', title: 'Fold / unfold' }, text: grp.end === null || grp.expanded === true ? '▾ ' : '▸ ' }),
-        el('span', { class: 'grp-name', text: grp.name }), el('span', { class: 'grp-count', text: n }));
+        el('span', { class: 'grp-name', text: grp.name }), el('span', { class: 'grp-count', text: count }));
     } else {
       tx.innerHTML = lineHtml(e.text); // escaped by ansi_up
-      if (this.query && LogModel.low(e).includes(this.query.toLowerCase())) markMatches(tx, this.query.toLowerCase());
+      if (this.hl) {
+        this.hl.lastIndex = 0;
+        if (this.hl.test(LogModel.plain(e))) markMatches(tx, this.hl);
+      }
     }
     parts.push(tx);
     row.replaceChildren(...parts);

@@ -13,6 +13,8 @@ import { el, fmtInt, runElapsed, FINAL, resultNameFromDir, shown } from './util.
 /** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
 const REPLAY_MAX = 20_000;
 const TAIL_RECORDS = 3000;
+/** A following view this many records behind the run skips ahead to its tail (the lines between load when scrolled to). */
+const CATCH_UP = 20_000;
 
 /** A run tab's key among the views of main.js. @param {string} id */
 export const runKey = (id) => 'run:' + id;
@@ -102,27 +104,53 @@ export class RunSession {
     this.sampleCount = el('span', { class: 'count' });
     this.tabSamples = el('button', { class: 'subtab', attrs: { type: 'button', role: 'tab' }, on: { click: () => this.showTab('samples', true) } }, 'Samples', this.sampleCount);
 
-    // Log toolbar
+    // Log toolbar: search (the whole log, on the server), filters, go to line, view options.
     this.searchInput = el('input', { class: 'search-input', attrs: { type: 'search', placeholder: 'Search log  ( / )', 'aria-label': 'Search log', spellcheck: 'false' } });
-    this.searchCount = el('span', { class: 'search-count' });
+    this.searchCount = el('span', { class: 'search-count', attrs: { 'aria-live': 'polite' } });
     const prev = el('button', { class: 'btn btn-icon search-prev', text: '↑', attrs: { type: 'button', title: 'Previous match (Shift+Enter)' }, on: { click: () => this._step(-1) } });
     const next = el('button', { class: 'btn btn-icon search-next', text: '↓', attrs: { type: 'button', title: 'Next match (Enter)' }, on: { click: () => this._step(1) } });
+    /** @param {string} cls @param {string} text @param {string} title */
+    const optBtn = (cls, text, title) => el('button', { class: 'btn btn-icon search-opt ' + cls, text, attrs: { type: 'button', title, 'aria-pressed': 'false' }, on: { click: (e) => { const b = /** @type {HTMLElement} */ (e.currentTarget); b.setAttribute('aria-pressed', String(b.getAttribute('aria-pressed') !== 'true')); this._search(); } } });
+    this.regexBtn = optBtn('search-regex', '.*', 'Regular expression');
+    this.caseBtn = optBtn('search-case', 'Aa', 'Match case');
     let searchTimer = 0;
-    this.searchInput.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => this._search(), 120); });
+    this.searchInput.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => this._search(), 200); });
     this.searchInput.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') { e.preventDefault(); clearTimeout(searchTimer); if (this.logView.query !== this.searchInput.value) this._search(); this._step(e.shiftKey ? -1 : 1); }
+      if (e.key === 'Enter') { e.preventDefault(); clearTimeout(searchTimer); this._step(e.shiftKey ? -1 : 1); }
       else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); this.closePanels(); }
     });
-    this.timeToggle = el('input', { attrs: { type: 'checkbox' }, checked: this.logView.showTime, on: { change: () => this.logView.setShowTime(this.timeToggle.checked) } });
+    this.onlyToggle = el('input', { class: 'only-matching', attrs: { type: 'checkbox' }, on: { change: () => this._search() } });
+    this.levelSelect = el('select', { class: 'level-filter', attrs: { 'aria-label': 'Show lines', title: 'Show only some lines' }, on: { change: () => this._search() } },
+      el('option', { text: 'All lines', attrs: { value: '' } }),
+      el('option', { text: 'Errors', attrs: { value: 'error' } }),
+      el('option', { text: 'Errors + warnings', attrs: { value: 'warning' } }),
+      el('option', { text: 'stderr only', attrs: { value: 'stderr' } }));
+    this.filterCount = el('span', { class: 'filter-count' });
+    this.gotoInput = el('input', { class: 'goto-line', attrs: { type: 'text', inputmode: 'numeric', placeholder: 'Line', 'aria-label': 'Go to line', title: 'Go to line (Enter)' } });
+    this.gotoInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        const n = parseInt(this.gotoInput.value.replace(/[,\s_]/g, ''), 10);
+        if (n > 0) this.logView.gotoProgLine(n);
+      } else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); this.gotoInput.value = ''; this.logView.scroller.focus(); }
+    });
+    this.wrapToggle = el('input', { class: 'wrap-toggle', attrs: { type: 'checkbox' }, checked: this.logView.wrap, on: { change: () => this.logView.setWrap(this.wrapToggle.checked) } });
+    this.timeToggle = el('input', { class: 'time-toggle', attrs: { type: 'checkbox' }, checked: this.logView.showTime, on: { change: () => this.logView.setShowTime(this.timeToggle.checked) } });
     const clearBtn = el('button', { class: 'btn', text: 'Clear', attrs: { type: 'button', title: 'Clear the view (the log is kept)' }, on: { click: () => this.logView.clear() } });
-    this.download = el('a', { class: 'btn', text: 'Download log', attrs: { href: api.logUrl(this.runId), download: `${this.runId}.log` } });
+    this.download = el('a', { class: 'btn download-log', text: 'Download log', attrs: { href: api.logUrl(this.runId), download: `${this.runId}.log`, title: 'As text: colour codes removed, stderr lines marked [stderr]' } });
+    this.downloadRaw = el('a', { class: 'btn download-raw', text: 'raw', attrs: { href: api.logUrl(this.runId, true), download: `${this.runId}.raw.log`, title: 'As the program wrote it: colour codes kept, streams not marked' } });
     this.followLabel = el('span', { class: 'follow-state' });
     this.logView.onFollowChange = (f) => { this.followLabel.textContent = f ? '' : 'paused'; };
+    this.logView.onSearchChange = () => this._renderSearchCount();
 
     this.toolbar = el('div', { class: 'log-tools' },
-      el('div', { class: 'search' }, this.searchInput, this.searchCount, prev, next),
+      el('div', { class: 'search' }, this.searchInput, this.regexBtn, this.caseBtn, this.searchCount, prev, next),
+      el('label', { class: 'toggle', attrs: { title: 'Show only the lines that match the search' } }, this.onlyToggle, ' Only matching'),
+      this.levelSelect, this.filterCount,
+      this.gotoInput,
+      el('label', { class: 'toggle', attrs: { title: 'Wrap long lines' } }, this.wrapToggle, ' Wrap'),
       el('label', { class: 'toggle' }, this.timeToggle, ' Timestamps'),
-      clearBtn, this.download, this.followLabel);
+      clearBtn, el('span', { class: 'btn-pair' }, this.download, this.downloadRaw), this.followLabel);
 
     this.tabsRow = el('div', { class: 'run-subtabs', attrs: { role: 'tablist' } }, this.tabOut, this.tabSamples, el('div', { class: 'spacer' }), this.toolbar);
     this.outputHost = el('div', { class: 'run-pane output-pane' }, this.logView.root);
@@ -160,12 +188,24 @@ export class RunSession {
         this.stream.lastSeq = after;
         this.model.markIncomplete();
         this.eventsGap = after > 0;
+        this._loadDevloopLines();
       }
     } catch (e) {
       this.errorBox.hidden = false;
       this.errorBox.textContent = `Could not load run: ${e.message}`;
       if (e.status === 404) { this.connState = 'gone'; this._renderConn(); return; }
     }
+  }
+
+  /** devloop's own lines before the tail the page starts at (so the program's line numbers are right). */
+  _loadDevloopLines() {
+    this.model.devloopReady = (async () => {
+      try {
+        const r = await api.logSearch(this.runId, { level: 'devloop', limit: 2000 });
+        for (const rec of r.records) if (rec.type === 'stdout') this.model.noteDevloop(rec.lineno);
+        this.logView.invalidate();
+      } catch { /* numbers stay as they are */ }
+    })();
   }
 
   /** Start (or resume after the last seq seen) the live stream. */
@@ -188,6 +228,7 @@ export class RunSession {
           this.stream.lastSeq = Math.max(this.stream.lastSeq, run.records - TAIL_RECORDS);
           this.model.markIncomplete();
           this.eventsGap = true;
+          this._loadDevloopLines();
         }
       } catch { /* the stream's own retry handles a server that is away */ }
     }
@@ -213,6 +254,25 @@ export class RunSession {
     this.run = run;
     this._renderHead();
     if (prev !== run.status) this.hooks.onStatus(this);
+    this._catchUp(run.records);
+  }
+
+  /**
+   * Far behind a run (a flood) while following its end: skip to the tail
+   * instead of painting every line on the way. What was skipped loads when
+   * scrolled to; events are read again for the Samples view.
+   * @param {number} records the run's record count as the server last said
+   */
+  _catchUp(records) {
+    const st = this.stream;
+    if (!this.logView.follow || st.ended || st.closed || st.state === 'closed') return;
+    if (!(records - st.lastSeq > CATCH_UP)) return;
+    st.close();
+    st.lastSeq = Math.max(st.lastSeq, records - TAIL_RECORDS);
+    this.model.markIncomplete();
+    this.eventsGap = true;
+    this._loadDevloopLines();
+    if (this.wantStream) st.start();
   }
 
   /** @param {import('./api.js').LogRecord[]} recs */
@@ -233,6 +293,7 @@ export class RunSession {
     }
     this.logView.invalidate();
     this.gauges.render();
+    this.logView.outputArrived();
     if (events) this._samplesChanged();
   }
 
@@ -260,6 +321,7 @@ export class RunSession {
     this.logView.ended = true;
     this.logView.loading = false;
     this.logView.invalidate();
+    this.logView.outputArrived();
     this._renderHead();
     this.hooks.onComplete(this);
   }
@@ -323,12 +385,13 @@ export class RunSession {
     if (on && this.tab === 'samples') this.showTab('samples', false);
   }
 
-  /** Open scrolled to line L (from a #run=ID&line=N link). @param {number} L */
-  gotoLine(L) {
+  /** Open scrolled to the program's line n (from a #run=ID&line=N link). @param {number} n */
+  gotoLine(n) {
     this.showTab('output', true);
     const tryGo = () => {
-      if (this.model.total >= L || (this.run && FINAL.has(this.run.status) && this.stream.ended)) {
-        this.logView.scrollToLine(Math.min(L, Math.max(1, this.model.total)));
+      const L = this.model.lineOfProg(n);
+      if ((this.model.total >= L && this.model.devloopLines.length) || (this.run && FINAL.has(this.run.status) && this.stream.ended)) {
+        this.logView.gotoProgLine(n);
         this.pendingLine = null;
         return true;
       }
@@ -336,8 +399,8 @@ export class RunSession {
     };
     if (tryGo()) return;
     // The line is not known yet (stream still replaying): retry as records arrive.
-    this.pendingLine = L;
-    const poll = () => { if (this.pendingLine !== L) return; if (!tryGo()) setTimeout(poll, 100); };
+    this.pendingLine = n;
+    const poll = () => { if (this.pendingLine !== n) return; if (!tryGo()) setTimeout(poll, 100); };
     setTimeout(poll, 100);
   }
 
@@ -349,31 +412,45 @@ export class RunSession {
     this.searchInput.select();
   }
 
+  /** The search and filters as the toolbar has them. */
+  _searchParams() {
+    return {
+      q: this.searchInput.value,
+      regex: this.regexBtn.getAttribute('aria-pressed') === 'true',
+      case: this.caseBtn.getAttribute('aria-pressed') === 'true',
+      level: this.levelSelect.value,
+    };
+  }
+
   _search() {
-    const q = this.searchInput.value;
-    const n = this.logView.setQuery(q);
-    this.logView.matchIndex = -1;
-    this._renderSearchCount(n);
+    this.logView.setSearch(this._searchParams(), this.onlyToggle.checked);
+    this._renderSearchCount();
   }
 
   /** @param {1|-1} dir */
   _step(dir) {
-    if (this.logView.query !== this.searchInput.value) this._search();
-    this.logView.step(dir);
-    this._renderSearchCount(this.logView.matches.length);
+    const p = this._searchParams(), v = this.logView;
+    if (!v.nav || !v.nav.same(p) || v.onlyMatching !== this.onlyToggle.checked || v.params.level !== p.level) this._search();
+    v.step(dir);
   }
 
-  /** @param {number} n */
-  _renderSearchCount(n) {
-    const v = this.logView;
-    if (!v.query) { this.searchCount.textContent = ''; return; }
-    let s = n === 0 ? 'no matches' : v.matchIndex >= 0 ? `${v.matchIndex + 1} of ${fmtInt(n)}` : `${fmtInt(n)} match${n === 1 ? '' : 'es'}`;
-    if (this.model.incomplete) {
-      const { lo, hi } = this.model.cachedSpan();
-      s += ` in lines ${fmtInt(lo)}–${fmtInt(hi)}`;
+  _renderSearchCount() {
+    const v = this.logView, s = v.nav;
+    let text = '', none = false;
+    if (s) {
+      if (s.error) { text = s.error; none = true; }
+      else if (!s.ready) text = 'searching…';
+      else {
+        const n = s.total;
+        none = n === 0;
+        text = n === 0 ? 'no matches' : v.matchIndex >= 0 ? `${fmtInt(v.matchIndex + 1)} of ${fmtInt(n)}` : `${fmtInt(n)} match${n === 1 ? '' : 'es'}`;
+      }
     }
-    this.searchCount.textContent = s;
-    this.searchCount.classList.toggle('none', n === 0);
+    this.searchCount.textContent = text;
+    this.searchCount.title = text;
+    this.searchCount.classList.toggle('none', none);
+    const r = v.rows;
+    this.filterCount.textContent = r && r !== s && r.ready && !r.error ? `${fmtInt(r.total)} line${r.total === 1 ? '' : 's'}` : '';
   }
 
   // ---- stop ----------------------------------------------------------------
@@ -403,6 +480,7 @@ export class RunSession {
     if (!this.confirmBox.hidden) { this.confirmBox.hidden = true; return true; }
     if (document.activeElement === this.searchInput || this.searchInput.value) {
       this.searchInput.value = '';
+      this.onlyToggle.checked = false;
       this._search();
       this.searchInput.blur();
       this.logView.scroller.focus();
@@ -449,6 +527,12 @@ export class RunSession {
   /** Called every second by the app: elapsed time and rates move on. */
   tick() {
     if (!this.run) return;
+    // Many records a second while following: ask how far the run is ahead.
+    const seen = this.stream.lastSeq, rate = seen - (this._lastTickSeq ?? seen);
+    this._lastTickSeq = seen;
+    if (rate > CATCH_UP / 4 && this.logView.follow && !FINAL.has(this.run.status)) {
+      api.run(this.runId).then((run) => this.setRun(run)).catch(() => {});
+    }
     this.elapsed.textContent = runElapsed(this.run);
     if (!FINAL.has(this.run.status)) {
       setProgressBar(this.pb, this.samples, this._endT());

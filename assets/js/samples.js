@@ -211,8 +211,12 @@ export class SamplesView {
       this.blocks.set(s, b);
       this.list.append(root);
     }
-    b.root.className = 'sample ' + s.status;
-    b.icon.textContent = s.status === 'running' ? '●' : s.status === 'error' ? '✗' : '✓';
+    // The mark agrees with the reward: ✓ only for a reward above 0; a reward of 0 or less is ✗;
+    // a sample that ended without a reward is ○.
+    const verdict = s.status !== 'done' ? '' : s.reward == null || !isFinite(s.reward) ? 'unscored' : s.reward > 0 ? 'pass' : 'fail';
+    b.root.className = 'sample ' + s.status + (verdict ? ' ' + verdict : '');
+    b.icon.textContent = s.status === 'running' ? '●' : s.status === 'error' ? '✗' : verdict === 'pass' ? '✓' : verdict === 'fail' ? '✗' : '○';
+    b.icon.title = s.status === 'running' ? 'running' : s.status === 'error' ? 'error' : verdict === 'pass' ? 'reward above 0' : verdict === 'fail' ? 'reward 0 or less' : 'no reward';
     b.turnLabel.textContent = s.turn ? `turn ${s.turn}${s.maxTurns ? '/' + s.maxTurns : ''}` : '';
     if (s.reward != null) {
       b.reward.textContent = `reward ${Number.isInteger(s.reward) ? s.reward : s.reward.toFixed(3)}`;

@@ -99,9 +99,9 @@ test('search: count, next/previous, highlight; Clear; timestamps; theme toggle',
   await view.locator('.log-row mark').first().waitFor({ state: 'detached' });
 
   // Timestamps show as a column.
-  await view.locator('label.toggle input').check();
+  await view.locator('input.time-toggle').check();
   assert.match(await view.locator('.log-row .ts').first().textContent(), /^\d\d:\d\d:\d\d\.\d{3}$/);
-  await view.locator('label.toggle input').uncheck();
+  await view.locator('input.time-toggle').uncheck();
   await view.locator('.log-row .ts').first().waitFor({ state: 'detached' });
 
   // Clear empties the view (only the view: the download still has everything).

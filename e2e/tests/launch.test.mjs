@@ -54,9 +54,13 @@ test('launch quick.py: output streams, colours, one-line progress bar, groups, s
   await view.locator('.log-row', { hasText: `DEVLOOP_RUN_ID=${id}` }).waitFor();
   assert.equal(await view.locator('.log-row', { hasText: '::endgroup::' }).count(), 0);
 
-  // Line numbers are links to #run=ID&line=N.
+  // Line numbers are the program's own (the `$ command` header has none) and links to #run=ID&line=N.
+  assert.equal(await view.locator('.log-row[data-line="1"] .ln').textContent(), '');
+  assert.match(await view.locator('.log-row[data-line="1"] .tx').textContent(), /^\$ /);
+  assert.equal(await view.locator('.log-row[data-line="2"] .ln').textContent(), '1');
   const ln = view.locator('.log-row[data-line="3"] a.ln');
-  assert.equal(await ln.getAttribute('href'), `#run=${id}&line=3`);
+  assert.equal(await ln.textContent(), '2');
+  assert.equal(await ln.getAttribute('href'), `#run=${id}&line=2`);
 
   // The Launch button is ready again.
   await page.locator('button.launch', { hasText: 'Launch quick.py' }).waitFor();

@@ -146,10 +146,11 @@ test('a conversation shows every kind of block; j/k step through samples; Esc go
   assert.equal(await convo.locator('.msg.role-system .md strong').textContent(), 'careful');
   assert.equal(await convo.locator('.md script').count(), 0);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
-  // Image.
+  // Images, in OpenAI's form (`image_url`) and Inspect's (`image`).
   const img = convo.locator('.msg.role-user img.block.image');
-  assert.match(await img.getAttribute('src'), /^data:image\/png;base64,/);
-  await page.waitForFunction(() => document.querySelector('.rv-sample img.block.image')?.naturalWidth === 160);
+  assert.equal(await img.count(), 2);
+  for (const i of [0, 1]) assert.match(await img.nth(i).getAttribute('src'), /^data:image\/png;base64,/);
+  await page.waitForFunction(() => [...document.querySelectorAll('.rv-sample img.block.image')].map((i) => i.naturalWidth).join() === '160,80');
   // Thinking: folded until clicked.
   const thinking = convo.locator('details.thinking');
   assert.equal(await thinking.getAttribute('open'), null);

@@ -102,8 +102,11 @@ test('a finished run reopens from the runs list with its full log; line links op
 
   // A line link opens the run scrolled to that line, highlighted (in a fresh page).
   const failed = served.find((r) => r.text.includes('FAILED')).lineno;
-  const { page: p2, context: c2 } = await openPage(browser, `${server.url}#run=${id}&line=${failed}`);
+  // Links carry the program's line number: devloop's own lines (the `$ command` header) are not counted.
+  const n = failed - new Set(served.filter((r) => r.stream === 'devloop' && r.lineno < failed).map((r) => r.lineno)).size;
+  const { page: p2, context: c2 } = await openPage(browser, `${server.url}#run=${id}&line=${n}`);
   await runView(p2, id).locator(`.log-row.target[data-line="${failed}"]`).waitFor();
+  assert.equal(await runView(p2, id).locator('.log-row.target .ln').textContent(), String(n));
   assert.match(await runView(p2, id).locator('.log-row.target').textContent(), /FAILED/);
   assert.deepEqual(errors, []);
   await c2.close();

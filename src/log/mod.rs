@@ -10,6 +10,7 @@ mod cursor;
 pub(crate) mod index;
 mod page;
 mod record;
+pub mod search;
 mod text;
 mod writer;
 

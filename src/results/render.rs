@@ -217,11 +217,22 @@ fn content_block(b: &Value) -> Value {
             "raw_arguments": b.get("raw_arguments"),
         }),
         Some("image") | Some("image_url") => {
+            // OpenAI's `image_url` (a string or `{url}`), Inspect's `image`
+            // (a data URL), Anthropic's `source` (`{type: base64, media_type, data}`).
             let url = b
                 .get("image_url")
                 .map(|u| u.get("url").unwrap_or(u))
+                .or_else(|| b.get("image"))
                 .and_then(Value::as_str)
-                .unwrap_or("");
+                .map(str::to_string)
+                .or_else(|| {
+                    let src = b.get("source")?;
+                    let media = src.get("media_type")?.as_str()?;
+                    let data = src.get("data")?.as_str()?;
+                    (src.get("type")?.as_str()? == "base64")
+                        .then(|| format!("data:{media};base64,{data}"))
+                })
+                .unwrap_or_default();
             if url.starts_with("data:image/") {
                 json!({"kind": "image", "src": url})
             } else {
@@ -235,6 +246,29 @@ fn content_block(b: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_in_every_form_become_image_blocks() {
+        let png = "data:image/png;base64,iVBORw0KGgo=";
+        for b in [
+            json!({"type": "image_url", "image_url": {"url": png}}),
+            json!({"type": "image", "image_url": png}),
+            json!({"type": "image", "image": png}),
+            json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}),
+        ] {
+            assert_eq!(
+                content_block(&b),
+                json!({"kind": "image", "src": png}),
+                "{b}"
+            );
+        }
+        let remote = json!({"type": "image", "image": "https://example.com/a.png"});
+        assert_eq!(
+            content_block(&remote)["kind"],
+            "json",
+            "only data URLs are shown"
+        );
+    }
 
     #[test]
     fn dark_rules_apply_only_under_the_dark_theme() {

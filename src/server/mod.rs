@@ -4,6 +4,7 @@
 
 mod api_configs;
 mod api_datasets;
+mod api_log;
 mod api_results;
 mod api_runs;
 mod assets;
@@ -115,6 +116,7 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         )
         .route("/api/runs/{id}/stop", post(api_runs::stop))
         .route("/api/runs/{id}/log", get(api_runs::log))
+        .route("/api/runs/{id}/log/search", get(api_log::search))
         .route("/api/runs/{id}/stream", get(api_runs::stream))
         .route("/api/stream/{id}", get(api_runs::seed_stream))
         .route("/api/events", get(events))
