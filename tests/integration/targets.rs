@@ -333,7 +333,7 @@ fn slurm_project() -> (Project, tempfile::TempDir) {
 
 fn sbatch(args: &[&str]) -> String {
     let out = Command::new("sbatch")
-        .arg("--parsable")
+        .args(["--parsable", "--output=/dev/null"])
         .args(args)
         .output()
         .unwrap();
