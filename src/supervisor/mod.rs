@@ -319,6 +319,11 @@ impl Supervision {
         loop {
             let now = Instant::now();
             let mut wake = now + IDLE_WAKE;
+            // A stop that arrived with the command's end (Slurm's scancel
+            // signals both at once) is still a stop.
+            if self.drain_signals() {
+                self.stop(now, log, nums);
+            }
             self.show_partial_lines(now, nums, &mut wake);
             self.follow_events(now, log, nums, &mut wake);
             self.sample_metrics(now, log, &mut wake);

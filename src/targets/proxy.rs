@@ -371,7 +371,10 @@ impl Proxy {
         let mut exit = self.follow(log);
         self.shared.done.store(true, Ordering::Relaxed);
         let _ = stopper.join();
-        if exit.stopped && !self.shared.stop.load(Ordering::Relaxed) {
+        if self.shared.stop.load(Ordering::Relaxed) {
+            // The user's stop ended it, however the signal reached it.
+            exit.stopped = true;
+        } else if exit.stopped {
             self.explain_outside_stop(log, &mut exit);
         }
         exit
