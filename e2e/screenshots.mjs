@@ -18,7 +18,7 @@ try {
   for (const scheme of /** @type {const} */ (['dark', 'light'])) {
     for (const width of [1280, 800]) {
       const { page, context } = await openPage(browser, server.url, { width, height: 800, colorScheme: scheme });
-      const id = await launchFromPage(page, 'full_eval.toml');
+      const id = await launchFromPage(page, 'slow_eval.toml');
       const view = runView(page, id);
       await view.locator('.log-row', { hasText: 'evaluating sample_0004' }).waitFor({ timeout: 60_000 });
       const name = (what) => path.join(SHOTS, `${what}-${width}-${scheme}.png`);
@@ -86,7 +86,7 @@ try {
       await page.locator('.compare-view:not([hidden]) .cv-table .srow').first().click();
       await page.locator('.cv-col[data-side="B"] .msg').first().waitFor();
       await page.screenshot({ path: name('compare-pair') });
-      await page.goto(`${server.url}#config=full_eval.toml`);
+      await page.goto(`${server.url}#config=slow_eval.toml`);
       await page.locator('.config-view:not([hidden]) .code-lines div').first().waitFor();
       await page.locator('.config-view:not([hidden]) .cfg-validate').click();
       await page.locator('.config-view:not([hidden]) .cfg-problems.ok').waitFor();

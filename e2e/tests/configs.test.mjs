@@ -34,15 +34,15 @@ const editorText = (view) => view.locator('.code-editor').evaluate((e) => e.text
 
 test('edit and save: colours and line numbers, unsaved mark, closing asks first, Ctrl+S saves', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
-  const view = await openEditor(page, 'full_eval.toml');
+  const view = await openEditor(page, 'slow_eval.toml');
   assert.equal(await view.locator('.code-lines div').count(), 6);
   assert.ok(await view.locator('.code-editor .token.string').count() > 0, 'syntax colours');
   assert.ok(await view.locator('.code-editor .token.comment').count() > 0);
-  const tab = page.locator('.tab[data-key="config:full_eval.toml"]');
+  const tab = page.locator('.tab[data-key="config:slow_eval.toml"]');
   assert.equal(await tab.evaluate((t) => t.classList.contains('dirty')), false);
 
   await typeAtEnd(page, view, 'extra_note = "hello"');
-  await page.waitForFunction(() => document.querySelector('.tab[data-key="config:full_eval.toml"]').classList.contains('dirty'));
+  await page.waitForFunction(() => document.querySelector('.tab[data-key="config:slow_eval.toml"]').classList.contains('dirty'));
   assert.match(await view.locator('.cfg-state').textContent(), /unsaved/);
   assert.equal(await view.locator('.code-lines div').count(), 7);
 
@@ -55,8 +55,8 @@ test('edit and save: colours and line numbers, unsaved mark, closing asks first,
 
   await view.locator('.code-editor').click();
   await page.keyboard.press('Control+s');
-  await page.waitForFunction(() => !document.querySelector('.tab[data-key="config:full_eval.toml"]').classList.contains('dirty'));
-  assert.match(readFileSync(cfgPath('full_eval.toml'), 'utf8'), /seed = 1\nextra_note = "hello"/);
+  await page.waitForFunction(() => !document.querySelector('.tab[data-key="config:slow_eval.toml"]').classList.contains('dirty'));
+  assert.match(readFileSync(cfgPath('slow_eval.toml'), 'utf8'), /seed = 1\nextra_note = "hello"/);
 
   // Tab indents; Ctrl+Z undoes.
   await typeAtEnd(page, view, '');
@@ -64,14 +64,14 @@ test('edit and save: colours and line numbers, unsaved mark, closing asks first,
   await page.keyboard.type('zz');
   assert.match(await editorText(view), /\n {2}zz/);
   await page.keyboard.press('Control+z');
-  await page.waitForFunction(() => !document.querySelector('.config-view[data-config="full_eval.toml"] .code-editor').textContent.includes('zz'));
+  await page.waitForFunction(() => !document.querySelector('.config-view[data-config="slow_eval.toml"] .code-editor').textContent.includes('zz'));
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test('the form follows the file (TOML and YAML, comments kept) and a _schema.json; it stays in step with the text', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
-  const view = await openEditor(page, 'full_eval.toml');
+  const view = await openEditor(page, 'slow_eval.toml');
   await view.locator('.cfg-mode-form').click();
   const seed = view.locator('.field[data-path="seed"] input');
   assert.equal(await seed.inputValue(), '1');
@@ -88,7 +88,7 @@ test('the form follows the file (TOML and YAML, comments kept) and a _schema.jso
   await view.locator('.cfg-mode-text').click();
   await view.locator('.code-editor').click();
   await page.keyboard.press('Control+s');
-  await page.waitForFunction(() => !document.querySelector('.tab[data-key="config:full_eval.toml"]').classList.contains('dirty'));
+  await page.waitForFunction(() => !document.querySelector('.tab[data-key="config:slow_eval.toml"]').classList.contains('dirty'));
 
   // A project schema: enums as selects, min/max, required, descriptions as help.
   writeFileSync(cfgPath('_schema.json'), JSON.stringify({
@@ -100,7 +100,7 @@ test('the form follows the file (TOML and YAML, comments kept) and a _schema.jso
     },
   }));
   const { page: p2, context: c2 } = await openPage(browser, server.url);
-  const jv = await openEditor(p2, 'long_running.json');
+  const jv = await openEditor(p2, 'ten_minutes.json');
   await jv.locator('.cfg-mode-form').click();
   const model = jv.locator('.field[data-path="model"] select');
   await model.waitFor();
@@ -193,10 +193,10 @@ test('launch from an edited config: validated, saved, launched with the edit; th
 
 test('copy: the suggested name prefilled, the server\'s name errors shown, the copy opened', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
-  const view = await openEditor(page, 'flood.py');
+  const view = await openEditor(page, 'stress_flood.py');
   await view.locator('.cfg-copy').click();
   const input = view.locator('.cfg-copy-name');
-  assert.equal(await input.inputValue(), '01_flood.py');
+  assert.equal(await input.inputValue(), '01_stress_flood.py');
   await input.fill('../evil.py');
   await view.locator('.cfg-copy-go').click();
   await view.locator('.cfg-copy-error', { hasText: /invalid name/ }).waitFor();
@@ -204,22 +204,22 @@ test('copy: the suggested name prefilled, the server\'s name errors shown, the c
   await view.locator('.cfg-copy-go').click();
   await page.locator('.config-view[data-config="flood_copy.py"]:not([hidden])').waitFor();
   await page.locator('.config[data-name="flood_copy.py"]').waitFor();
-  assert.equal(readFileSync(cfgPath('flood_copy.py'), 'utf8'), readFileSync(cfgPath('flood.py'), 'utf8'));
+  assert.equal(readFileSync(cfgPath('flood_copy.py'), 'utf8'), readFileSync(cfgPath('stress_flood.py'), 'utf8'));
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test('changes on disk: an unmodified tab reloads; a modified one is warned, and Save offers compare and overwrite', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
-  const view = await openEditor(page, 'long_running.json');
-  const orig = readFileSync(cfgPath('long_running.json'), 'utf8');
-  writeFileSync(cfgPath('long_running.json'), orig.replace('calc_long', 'calc_disk1'));
-  await page.waitForFunction(() => document.querySelector('.config-view[data-config="long_running.json"] .code-editor').textContent.includes('calc_disk1'));
+  const view = await openEditor(page, 'ten_minutes.json');
+  const orig = readFileSync(cfgPath('ten_minutes.json'), 'utf8');
+  writeFileSync(cfgPath('ten_minutes.json'), orig.replace('calc_long', 'calc_disk1'));
+  await page.waitForFunction(() => document.querySelector('.config-view[data-config="ten_minutes.json"] .code-editor').textContent.includes('calc_disk1'));
   await view.locator('.cfg-notice', { hasText: 'Reloaded' }).waitFor();
 
   await typeAtEnd(page, view, '');
-  await page.waitForFunction(() => document.querySelector('.tab[data-key="config:long_running.json"]').classList.contains('dirty'));
-  writeFileSync(cfgPath('long_running.json'), orig.replace('calc_long', 'calc_disk2'));
+  await page.waitForFunction(() => document.querySelector('.tab[data-key="config:ten_minutes.json"]').classList.contains('dirty'));
+  writeFileSync(cfgPath('ten_minutes.json'), orig.replace('calc_long', 'calc_disk2'));
   await view.locator('.cfg-notice', { hasText: 'changed on disk while you were editing' }).waitFor();
   assert.match(await editorText(view), /calc_disk1/, 'my edits are not replaced');
 
@@ -230,8 +230,8 @@ test('changes on disk: an unmodified tab reloads; a modified one is warned, and 
   await view.locator('.diff-line.del', { hasText: 'calc_disk2' }).waitFor();
   await view.locator('.diff-line.add', { hasText: 'calc_disk1' }).waitFor();
   await notice.locator('button', { hasText: 'Overwrite' }).click();
-  await page.waitForFunction(() => !document.querySelector('.tab[data-key="config:long_running.json"]').classList.contains('dirty'));
-  assert.match(readFileSync(cfgPath('long_running.json'), 'utf8'), /calc_disk1/);
+  await page.waitForFunction(() => !document.querySelector('.tab[data-key="config:ten_minutes.json"]').classList.contains('dirty'));
+  assert.match(readFileSync(cfgPath('ten_minutes.json'), 'utf8'), /calc_disk1/);
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -247,7 +247,7 @@ test('datasets: listed with rows, previewed as a table; their fields shown besid
   assert.deepEqual(await dv.locator('thead th').allTextContents(), ['#', 'question', 'answer']);
   assert.equal(await dv.locator('tbody tr').count(), 20);
   assert.equal(await dv.locator('tbody tr').first().locator('td').nth(1).textContent(), 'What is 17 * 25?');
-  const view = await openEditor(page, 'full_eval.toml');
+  const view = await openEditor(page, 'slow_eval.toml');
   await view.locator('.field-chip', { hasText: '{question}' }).waitFor();
   assert.deepEqual(errors, []);
   await context.close();

@@ -8,6 +8,16 @@ let server, browser;
 before(async () => { server = await Server.demo(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
+test('the demo opens on its quick config, listed first; the million-line flood is not preselected', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await page.locator('.config.selected').waitFor();
+  assert.equal(await page.locator('.config').first().getAttribute('data-name'), 'quick.py');
+  assert.equal(await page.locator('.config.selected').getAttribute('data-name'), 'quick.py');
+  assert.equal(await page.locator('button.launch').textContent(), 'Launch quick.py');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('launch quick.py: output streams, colours, one-line progress bar, groups, samples, status', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
   /** @type {string[]} */
@@ -87,12 +97,12 @@ test('launch quick.py: output streams, colours, one-line progress bar, groups, s
 test('a failing launch shows the error next to the config', async () => {
   const { page, context } = await openPage(browser, server.url);
   // The server refusing a launch (a later issue adds validation; here we make it refuse).
-  await page.route('**/api/launch', (route) => route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'configs/long_running.json: <b>bad</b> value' }) }));
-  await page.locator('.config[data-name="long_running.json"]').click();
+  await page.route('**/api/launch', (route) => route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'configs/ten_minutes.json: <b>bad</b> value' }) }));
+  await page.locator('.config[data-name="ten_minutes.json"]').click();
   await page.locator('button.launch').click();
-  const err = page.locator('.config-wrap', { has: page.locator('.config[data-name="long_running.json"]') }).locator('.config-error');
+  const err = page.locator('.config-wrap', { has: page.locator('.config[data-name="ten_minutes.json"]') }).locator('.config-error');
   await err.waitFor();
-  assert.equal(await err.textContent(), 'configs/long_running.json: <b>bad</b> value', 'shown as text, not markup');
+  assert.equal(await err.textContent(), 'configs/ten_minutes.json: <b>bad</b> value', 'shown as text, not markup');
   await page.locator('button.launch.bad').waitFor();
   // ...and the button is usable again afterwards.
   await page.locator('button.launch:not(.bad)').waitFor();

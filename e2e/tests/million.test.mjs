@@ -15,7 +15,7 @@ const nodeCount = (page) => page.evaluate(() => document.getElementsByTagName('*
 test('1,000,000 lines: live, then scrolled top to bottom with a bounded DOM', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
   const t0 = Date.now();
-  const id = await launchFromPage(page, 'flood.py');
+  const id = await launchFromPage(page, 'stress_flood.py');
   const view = runView(page, id);
 
   // While it streams, watch the DOM size.

@@ -239,7 +239,7 @@ test('compare two results: rewards side by side, changed first, each pair one cl
 
 test('a running result is listed as running and links to its live run; once stopped without a report it says so', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
-  const id = await server.launch('full_eval.toml');
+  const id = await server.launch('slow_eval.toml');
   const item = page.locator('.result-item[data-status="running"]', { has: page.locator(`.result-live[data-run="${id}"]`) });
   await item.waitFor({ timeout: 30_000 });
   assert.match(await item.locator('.result-status').textContent(), /running/);

@@ -37,7 +37,7 @@ test('Stop (with confirmation) ends a run that ignores SIGTERM', async () => {
 
 test('two runs at once: each tab shows its own output and status; a background finish is marked', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
-  const a = await launchFromPage(page, 'full_eval.toml');
+  const a = await launchFromPage(page, 'slow_eval.toml');
   await runView(page, a).locator('.log-row', { hasText: 'starting calc_full' }).waitFor({ timeout: 20_000 });
   const b = await launchFromPage(page, 'quick.py');
   const va = runView(page, a), vb = runView(page, b);
