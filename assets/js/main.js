@@ -2,7 +2,7 @@
 // configs, datasets: one map of views), the project change feed, the URL
 // (#run=ID&line=N, #result=…, …), keyboard shortcuts and the theme.
 
-import { api, ProjectEvents } from './api.js';
+import { api, ApiError, ProjectEvents } from './api.js';
 import { RunSession, runKey } from './runview.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
@@ -233,6 +233,8 @@ class App {
       this.loadConfigs();
       return { ok: true, status: res.status };
     } catch (e) {
+      // No answer at all (the server is down): said so, and cleared once it is back (ConfigsPane.setConfigs).
+      if (!(e instanceof ApiError)) return { ok: false, offline: true, error: `Could not reach the server (${e.message || e}); try again once it is back.` };
       return { ok: false, error: e.message || String(e) };
     }
   }

@@ -13,7 +13,7 @@ const usable = (c) => !c.error;
 export class ConfigsPane {
   /**
    * @param {HTMLElement} host
-   * @param {{ onLaunch: (name: string, target?: string) => Promise<{ok: boolean, status?: string, error?: string}>, onEdit: (name: string) => void }} h
+   * @param {{ onLaunch: (name: string, target?: string) => Promise<{ok: boolean, status?: string, error?: string, offline?: boolean}>, onEdit: (name: string) => void }} h
    */
   constructor(host, h) {
     this.h = h;
@@ -22,6 +22,8 @@ export class ConfigsPane {
     this.selected = localStorage.getItem('devloop.config') || '';
     /** @type {Map<string, string>} launch errors by config name */
     this.errors = new Map();
+    /** @type {Set<string>} configs whose error is "the server could not be reached": gone once it answers again */
+    this.offline = new Set();
     this.list = el('div', { class: 'config-list', attrs: { role: 'listbox', 'aria-label': 'Configs' } });
     this.launchBtn = el('button', { class: 'btn btn-primary launch', attrs: { type: 'button' }, on: { click: () => this.launch() } });
     this.launchLabel = el('span', { class: 'launch-label', text: 'Launch' });
@@ -64,6 +66,9 @@ export class ConfigsPane {
   /** @param {import('./api.js').ConfigEntry[]} configs */
   setConfigs(configs) {
     this.configs = configs;
+    // The server answered: errors that only said it could not be reached are stale.
+    for (const name of this.offline) this.errors.delete(name);
+    this.offline.clear();
     if (!configs.some((c) => c.name === this.selected && usable(c))) this.selected = configs.find(usable)?.name || '';
     this.count.textContent = String(configs.length);
     this.msg.hidden = configs.length > 0;
@@ -153,6 +158,7 @@ export class ConfigsPane {
     this.showingOutcome = false;
     clearTimeout(this.outcomeTimer);
     this.errors.delete(name);
+    this.offline.delete(name);
     this.render();
     this.launchBtn.disabled = true;
     this.launchBtn.className = 'btn btn-primary launch busy';
@@ -163,6 +169,7 @@ export class ConfigsPane {
       this.launchLabel.textContent = res.status === 'queued' ? `⏳ Queued ${shown(name)}` : `✓ Launched ${shown(name)}`;
     } else {
       this.errors.set(name, res.error || 'launch failed');
+      if (res.offline) this.offline.add(name);
       this.render(); // shows the error next to the config (the button keeps its outcome while busy)
       this.launchBtn.className = 'btn btn-primary launch bad';
       this.launchLabel.textContent = '✗ Launch failed';

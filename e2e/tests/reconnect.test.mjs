@@ -64,3 +64,21 @@ test('server restart mid-run: reconnecting, then every line exactly once', async
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a launch that failed while the server was down says so under the config, and the error clears once the server is back', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await server.kill();
+  await page.locator('#conn', { hasText: 'reconnecting' }).waitFor({ timeout: 15_000 });
+  await page.locator('.config[data-name="rc.py"]').click();
+  await page.locator('button.launch').click();
+  const err = page.locator('.config-wrap', { has: page.locator('.config[data-name="rc.py"]') }).locator('.config-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /Could not reach the server/);
+
+  await server.start();
+  await page.locator('#conn').waitFor({ state: 'hidden', timeout: 30_000 });
+  await err.waitFor({ state: 'detached', timeout: 10_000 });
+  assert.equal(await page.locator('.config-error').count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
