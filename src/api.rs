@@ -43,6 +43,10 @@ pub struct HealthReply {
     pub version: String,
     pub project: std::path::PathBuf,
     pub configs_dir: std::path::PathBuf,
+    /// How many runs may run at once (`max_concurrent` of `devloop.toml`);
+    /// more wait queued, oldest first.
+    #[serde(default)]
+    pub max_concurrent: usize,
 }
 
 /// Every error reply: a status code and this body.

@@ -116,7 +116,7 @@ const qs = (q) => {
 };
 
 export const api = {
-  /** @returns {Promise<{ok: boolean, version: string, project: string}>} */
+  /** @returns {Promise<{ok: boolean, version: string, project: string, max_concurrent?: number}>} */
   health: () => request('/api/health'),
   /** @returns {Promise<{configs: ConfigEntry[]}>} */
   configs: () => request('/api/configs'),

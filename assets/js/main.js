@@ -12,7 +12,7 @@ import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
 import { TabBar } from './tabs.js';
 import { Notifier } from './notify.js';
-import { FINAL, statusMark, typingInField, resultNameFromDir, shown } from './util.js';
+import { FINAL, statusMark, typingInField, resultNameFromDir, shown, queuePlace } from './util.js';
 
 /** Runs that keep streaming while their tab is in the background (browsers allow ~6 connections per host). */
 const MAX_BACKGROUND_STREAMS = 2;
@@ -91,6 +91,9 @@ class App {
 
     api.health().then((h) => {
       this.project = String(h.project || '');
+      this.maxConcurrent = Number(h.max_concurrent) || 0;
+      this.runs.maxConcurrent = this.maxConcurrent;
+      this.updateQueue();
       const p = $('#project');
       p.textContent = this.project.split('/').filter(Boolean).pop() || this.project;
       p.title = this.project;
@@ -151,6 +154,7 @@ class App {
       for (const r of runs) { this.runView(r.run_id)?.setRun(r); this.notifier.onRun(r, false); }
       this.resultsPane.render(); // "running" results whose run has ended
       for (const v of this.ofKind(ConfigView)) v.setRuns(runs);
+      this.updateQueue();
     } catch { /* shown by the connection badge */ }
   }
 
@@ -198,6 +202,7 @@ class App {
           this.runs.upsert(run);
           this.runView(run.run_id)?.setRun(run);
           for (const v of this.ofKind(ConfigView)) v.onRun(run);
+          this.updateQueue();
           if (FINAL.has(run.status)) { this.loadResults(); this.loadConfigs(); }
           else if (this.resultList.some((r) => r.run_id === run.run_id)) this.resultsPane.render();
         }
@@ -220,7 +225,17 @@ class App {
     }
   }
 
-  /** @param {string} name */
+  /** Queued runs' places ("2nd in queue · 2 running, max 2") in their tabs' headers. */
+  updateQueue() {
+    const views = this.ofKind(RunSession);
+    if (!views.some((v) => v.queueNote || v.run?.status === 'queued' || this.runs.runs.get(v.runId)?.status === 'queued')) return;
+    for (const v of views) {
+      const run = this.runs.runs.get(v.runId) || v.run;
+      v.setQueuePlace(run ? queuePlace(run, this.runs.runs.values(), this.maxConcurrent) : '');
+      this.updateTab(v);
+    }
+  }
+
   /** @param {string} name @param {string} [target] */
   async launch(name, target) {
     // A config open with unsaved changes launches what the user sees: validated and saved first.
@@ -270,6 +285,7 @@ class App {
     if (v instanceof RunSession) {
       this.updateStreams();
       if (v.run) this.runs.upsert(v.run);
+      this.updateQueue();
     }
   }
 
@@ -381,6 +397,7 @@ class App {
     const run = v instanceof RunSession ? v : null;
     this.tabs.update(v.key, {
       name: v.title(),
+      when: run ? run.when() : '',
       tip: v.tip(),
       status: v.status(),
       unseen: run ? run.unseen : '',

@@ -8,7 +8,7 @@ import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
 import { LogView } from './logview.js';
 import { SamplesModel, SamplesView, progressBar, setProgressBar } from './samples.js';
-import { el, fmtInt, runElapsed, FINAL, resultNameFromDir, shown } from './util.js';
+import { el, fmtInt, fmtLaunched, runElapsed, FINAL, resultNameFromDir, shown } from './util.js';
 
 /** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
 const REPLAY_MAX = 20_000;
@@ -76,6 +76,7 @@ export class RunSession {
     this.badge = el('span', { class: 'badge' });
     this.elapsed = el('span', { class: 'elapsed' });
     this.conn = el('span', { class: 'conn', hidden: true });
+    this.queueEl = el('span', { class: 'queue-place', hidden: true, attrs: { title: 'Queued runs start oldest first when a slot is free (max_concurrent in devloop.toml)' } });
     this.stopBtn = el('button', { class: 'btn btn-danger stop', text: 'Stop', attrs: { type: 'button' }, on: { click: () => this._askStop() } });
     this.confirmBox = el('div', { class: 'confirm', hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm stop' } },
       el('span', { text: 'Stop this run? It gets SIGTERM, then SIGKILL after the grace period.' }),
@@ -93,7 +94,7 @@ export class RunSession {
     const head = el('div', { class: 'run-head' },
       el('div', { class: 'run-head-row' },
         el('div', { class: 'run-head-title' }, this.titleEl, this.idLabel),
-        el('div', { class: 'run-head-status' }, this.badge, this.elapsed, this.conn),
+        el('div', { class: 'run-head-status' }, this.badge, this.queueEl, this.elapsed, this.conn),
         el('div', { class: 'spacer' }),
         this.resultBtn, this.configBtn,
         this.stopBtn),
@@ -163,7 +164,15 @@ export class RunSession {
   // ---- the tab protocol (main.js) ---------------------------------------------
 
   title() { return this.run ? shown(this.run.config_name) : this.runId; }
-  tip() { return `${this.title()} · ${this.runId} · ${this.status()}${this.connState === 'reconnecting' ? ' · reconnecting' : ''}`; }
+  /** When it was launched (the tab shows it beside the config's name). */
+  when() { return this.run ? fmtLaunched(this.run.created_at) : ''; }
+  tip() { return `${this.title()} · ${this.runId} · launched ${this.when()} · ${this.status()}${this.queueNote ? ' · ' + this.queueNote : ''}${this.connState === 'reconnecting' ? ' · reconnecting' : ''}`; }
+  /** Where it waits while queued ("2nd in queue · 2 running, max 2"); set by the app from the runs it knows. @param {string} note */
+  setQueuePlace(note) {
+    if (this.queueNote === note) return;
+    this.queueNote = note;
+    if (this.queueEl) { this.queueEl.textContent = note; this.queueEl.hidden = !note; }
+  }
   status() { return this.run ? this.run.status : 'queued'; }
   hash() { return `#run=${encodeURIComponent(this.runId)}`; }
   /** g / G: top / latest of the output. @param {KeyboardEvent} e */

@@ -5,7 +5,7 @@
 // neither selected, launched nor opened.
 
 import { formatBytes } from './gauges.js';
-import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown } from './util.js';
+import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown, queuePlace } from './util.js';
 
 /** Can this config be opened and launched? @param {import('./api.js').ConfigEntry} c */
 const usable = (c) => !c.error;
@@ -196,6 +196,8 @@ export class RunsPane {
     this.open = new Set();
     this.activeId = '';
     this.limit = 200;
+    /** max_concurrent of devloop.toml (from /api/health), for queued runs' places */
+    this.maxConcurrent = 0;
     this.list = el('div', { class: 'run-list', attrs: { 'aria-label': 'Runs' } });
     this.count = el('span', { class: 'pane-count' });
     this.more = el('button', { class: 'btn btn-link', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += 500; this.render(); } } });
@@ -220,7 +222,8 @@ export class RunsPane {
     if (old && FINAL.has(old.status) && !FINAL.has(run.status)) return; // stale
     const had = !!old;
     this.runs.set(run.run_id, run);
-    if (!had) { this.render(); return; }
+    // A run joining, leaving or starting from the queue moves every queued run's place.
+    if (!had || run.status === 'queued' || old.status === 'queued' || [...this.runs.values()].some((r) => r.status === 'queued')) { this.render(); return; }
     const item = this.items.get(run.run_id);
     if (item) { item.replaceWith(this._item(run)); this._renderCount(); } else this.render();
   }
@@ -257,7 +260,7 @@ export class RunsPane {
       el('span', { class: 'run-item-main' },
         el('span', { class: 'run-item-name', text: shown(r.config_name) }),
         el('span', { class: 'run-item-sub' },
-          el('span', { class: 'run-item-status st-' + r.status, text: r.status }),
+          el('span', { class: 'run-item-status st-' + r.status, text: r.status, attrs: { title: queuePlace(r, this.runs.values(), this.maxConcurrent) } }),
           el('span', { class: 'run-item-elapsed', text: runElapsed(r) }),
           el('span', { class: 'run-item-cost', text: runCost(r), attrs: { title: 'Peak memory · CPU time' } }),
           el('span', { class: 'run-item-when', text: fmtWhen(r.created_at) }))));

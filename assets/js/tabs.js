@@ -36,16 +36,18 @@ export class TabBar {
     if (this.tabs.has(id)) return;
     const dot = el('span', { class: kind === 'run' ? 'dot' : 'tab-kind kind-' + kind, text: KIND_GLYPH[kind] || '' });
     const label = el('span', { class: 'tab-label' });
+    // A run's tab: when it was launched, so runs of one config are told apart.
+    const when = el('span', { class: 'tab-when' });
     const mark = el('span', { class: 'tab-mark' });
     const close = el('button', { class: 'tab-close', text: '×', attrs: { type: 'button', title: 'Close tab', 'aria-label': 'Close tab', tabindex: '-1' } });
-    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: { ...data, key: id, kind } }, dot, label, mark, close);
+    const tab = el('div', { class: 'tab', attrs: { role: 'tab', tabindex: '0', 'aria-selected': 'false' }, dataset: { ...data, key: id, kind } }, dot, label, when, mark, close);
     tab.addEventListener('click', (e) => {
       if (/** @type {HTMLElement} */ (e.target).closest('.tab-close')) { e.stopPropagation(); this.h.onClose(id); return; }
       this.h.onSelect(id);
     });
     tab.addEventListener('auxclick', (e) => { if (e.button === 1) this.h.onClose(id); });
     tab.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onSelect(id); } });
-    this.tabs.set(id, { tab, dot, label, mark });
+    this.tabs.set(id, { tab, dot, label, when, mark });
     this.host.append(tab);
   }
 
@@ -67,12 +69,14 @@ export class TabBar {
 
   /**
    * @param {string} id
-   * @param {{ name: string, tip?: string, status: string, unseen: string, reconnecting: boolean, dirty?: boolean, kind?: string }} s
+   * @param {{ name: string, when?: string, tip?: string, status: string, unseen: string, reconnecting: boolean, dirty?: boolean, kind?: string }} s
    */
   update(id, s) {
     const t = this.tabs.get(id);
     if (!t) return;
     t.label.textContent = s.name;
+    t.when.textContent = s.when || '';
+    t.when.hidden = !s.when;
     t.tab.classList.toggle('dirty', !!s.dirty);
     if (s.kind && s.kind !== 'run') {
       t.tab.title = `${s.tip || s.name}${s.dirty ? ' · unsaved changes' : ''}`;

@@ -124,6 +124,35 @@ export function dayLabel(t) {
   return d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+/** "14:03:27" (today) or "2026-11-28 14:03:27": when a run was launched, to the second. @param {number} t */
+export function fmtLaunched(t) {
+  if (!t) return '';
+  const d = new Date(t);
+  const s = String(d.getSeconds()).padStart(2, '0');
+  return `${fmtWhen(t)}:${s}`;
+}
+
+/** "1st", "2nd", "3rd", "11th". @param {number} n */
+export function ordinal(n) {
+  const t = n % 100, u = n % 10;
+  return n + (t >= 11 && t <= 13 ? 'th' : u === 1 ? 'st' : u === 2 ? 'nd' : u === 3 ? 'rd' : 'th');
+}
+
+/**
+ * Where a queued run waits: "2nd in queue · 2 running, max 2". Runs start
+ * oldest first (the server's order), so its place is among the queued runs by
+ * creation time. @param {import('./api.js').Run} run @param {Iterable<import('./api.js').Run>} all @param {number} [max]
+ */
+export function queuePlace(run, all, max) {
+  if (!run || run.status !== 'queued') return '';
+  let ahead = 0, running = 0;
+  for (const r of all) {
+    if (r.status === 'running') running++;
+    else if (r.status === 'queued' && r.run_id !== run.run_id && (r.created_at < run.created_at || (r.created_at === run.created_at && r.run_id < run.run_id))) ahead++;
+  }
+  return `${ordinal(ahead + 1)} in queue · ${running} running${max ? `, max ${max}` : ''}`;
+}
+
 /** "5 min ago", "3 h ago", or a date. @param {number} t */
 export function fmtAgo(t, now = Date.now()) {
   if (!t) return '';

@@ -112,3 +112,44 @@ test('a finished run reopens from the runs list with its full log; line links op
   await c2.close();
   await context.close();
 });
+
+test('runs of one config are told apart by their launch time; a queued run shows its place in the queue', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  // Nothing else running (max_concurrent = 2 in the demo).
+  for (const r of (await server.api('/api/runs')).runs) if (!['succeeded', 'failed', 'stopped', 'lost'].includes(r.status)) await server.api(`/api/runs/${r.run_id}/stop`, { method: 'POST' });
+  /** @type {string[]} */
+  const ids = [];
+  for (let i = 0; i < 4; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 1100)); // launched in different seconds
+    ids.push(await launchFromPage(page, 'ten_minutes.json'));
+  }
+  // Every tab is "ten_minutes.json" with its own time, the run id in its tooltip.
+  const whens = [];
+  for (const id of ids) {
+    const tab = page.locator(`.tab[data-run="${id}"]`);
+    assert.equal(await tab.locator('.tab-label').textContent(), 'ten_minutes.json');
+    whens.push(await tab.locator('.tab-when').textContent());
+    assert.match(await tab.getAttribute('title'), new RegExp(id));
+  }
+  whens.forEach((w) => assert.match(w, /^\d\d:\d\d:\d\d$/));
+  assert.equal(new Set(whens).size, 4, `four different times: ${whens}`);
+
+  // Two run, two wait: the later one is second in the queue.
+  const place = async (id) => { await page.locator(`.tab[data-run="${id}"]`).click(); return runView(page, id).locator('.queue-place'); };
+  await (await place(ids[3])).filter({ hasText: '2nd in queue · 2 running, max 2' }).waitFor();
+  await (await place(ids[2])).filter({ hasText: '1st in queue · 2 running, max 2' }).waitFor();
+  await runView(page, ids[2]).locator('.badge[data-status="queued"]').waitFor();
+  assert.equal(await (await place(ids[0])).isVisible(), false, 'a running run has no place in the queue');
+  await runView(page, ids[0]).locator('.badge[data-status="running"]').waitFor();
+
+  // One ends: the first queued run starts, the other moves up.
+  await server.api(`/api/runs/${ids[0]}/stop`, { method: 'POST' });
+  await (await place(ids[3])).filter({ hasText: '1st in queue · 2 running, max 2' }).waitFor({ timeout: 20_000 });
+  await (await place(ids[2])).waitFor({ state: 'hidden' });
+  await runView(page, ids[2]).locator('.badge[data-status="running"]').waitFor({ timeout: 20_000 });
+
+  for (const id of ids) await server.api(`/api/runs/${id}/stop`, { method: 'POST' }).catch(() => {});
+  for (const id of ids) await server.waitFinished(id, 30_000);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -74,6 +74,7 @@ async fn health(State(app): State<AppState>) -> Json<crate::api::HealthReply> {
         version: env!("CARGO_PKG_VERSION").into(),
         project: app.settings.project.clone(),
         configs_dir: app.settings.configs_dir.clone(),
+        max_concurrent: app.settings.max_concurrent,
     })
 }
 

@@ -70,3 +70,16 @@ fn a_finished_log_downloads_in_ranges_plain_or_raw() {
         .starts_with("bytes 2-9/"));
     assert_eq!(part.into_string().unwrap(), plain[2..10]);
 }
+
+#[test]
+fn health_tells_how_many_runs_may_run_at_once() {
+    let p = Project::new("max_concurrent = 3\n");
+    let s = Server::start(p.path());
+    let (code, h) = s.get("/api/health");
+    assert_eq!(code, 200);
+    assert_eq!(h["ok"], true);
+    assert_eq!(
+        h["max_concurrent"], 3,
+        "the page says \"2nd in queue · 3 running, max 3\""
+    );
+}
