@@ -128,6 +128,10 @@ export const api = {
   runs: () => request('/api/runs'),
   /** @param {string} id @returns {Promise<Run>} */
   run: (id) => request(`/api/runs/${enc(id)}`),
+  /** Delete a finished run (its folder and its entry). @param {string} id */
+  deleteRun: (id) => request(`/api/runs/${enc(id)}`, { method: 'DELETE' }),
+  /** Delete a result folder. @param {string} name */
+  deleteResult: (name) => request(`/api/results/${enc(name)}`, { method: 'DELETE' }),
   /** @param {string} id @returns {Promise<Run>} */
   stop: (id) => post(`/api/runs/${enc(id)}/stop`, {}),
   /** @param {string} id @param {number} after @param {number} limit @returns {Promise<LogPage>} */

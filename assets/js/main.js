@@ -211,7 +211,7 @@ class App {
         this.notifier.onAlert(m);
         break;
       case 'run_deleted':
-        if (m.run_id) this.runs.remove(m.run_id);
+        if (m.run_id) { this.runs.remove(m.run_id); if (this.runView(m.run_id)) this.closeTab(runKey(m.run_id)); this.updateQueue(); }
         break;
       case 'results_changed':
         this.loadResults();
@@ -315,6 +315,13 @@ class App {
         onComplete: (x) => this.onRunComplete(x),
         onOpenResult: (dir) => this.openResultFromDir(dir),
         onOpenConfig: (runId) => this.openRunConfig(runId),
+        // The same config on the same target ("local" when it ran here, not the config's own target).
+        onRerun: async (run) => {
+          const res = await api.launch(run.config_name, run.target || 'local');
+          if (res && res.run_id) { this.openRun(res.run_id, { activate: true }); this.loadConfigs(); }
+          return res?.run_id;
+        },
+        onDeleted: (runId) => { this.runs.remove(runId); this.closeTab(runKey(runId)); this.updateQueue(); },
       });
       const known = this.runs.runs.get(id);
       if (known) s.setRun(known);
@@ -333,6 +340,7 @@ class App {
       onCompare: (a, b) => this.openCompare(a, b),
       results: () => this.resultList,
       onHash: () => this.onViewChanged(key),
+      onDeleted: () => { this.closeTab(key); this.loadResults(); },
     }), activate);
     if (sample && v.sampleId !== sample) v.openSample(sample);
     this.markOpenResults();

@@ -17,7 +17,7 @@ export class ResultView {
   /**
    * @param {string} name
    * @param {{ onOpenRun: (id: string) => void, onCompare: (a: string, b: string) => void,
-   *   results: () => import('./api.js').ResultEntry[], onHash: () => void }} h
+   *   results: () => import('./api.js').ResultEntry[], onHash: () => void, onDeleted?: (name: string) => void }} h
    */
   constructor(name, h) {
     this.name = name;
@@ -52,6 +52,15 @@ export class ResultView {
     this.compareSel = el('select', { class: 'rv-compare-select', attrs: { 'aria-label': 'Compare with' } });
     this.compareBtn = el('button', { class: 'btn rv-compare', text: 'Compare', attrs: { type: 'button' }, on: { click: () => { if (this.compareSel.value) this.h.onCompare(this.name, this.compareSel.value); } } });
     this.compareSel.addEventListener('change', () => { this.compareBtn.disabled = !this.compareSel.value; });
+    // Delete the result folder, after a confirmation.
+    this.deleteBtn = el('button', { class: 'btn rv-delete', text: 'Delete', attrs: { type: 'button', title: 'Delete this result folder' }, on: { click: () => {
+      this.deleteBox.hidden = false;
+      /** @type {HTMLElement} */ (this.deleteBox.querySelector('.confirm-delete')).focus();
+    } } });
+    this.deleteBox = el('div', { class: 'ask-delete rv-delete-box', hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm delete' } },
+      el('span', { text: `Delete the result ${shown(this.name)}? Its folder and every file in it are removed.` }),
+      el('button', { class: 'btn btn-danger confirm-delete', text: 'Delete result', attrs: { type: 'button' }, on: { click: () => this._doDelete() } }),
+      el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => { this.deleteBox.hidden = true; } } }));
     this.meta = el('div', { class: 'rv-meta' });
     this.errorBox = el('div', { class: 'rv-error', hidden: true, attrs: { role: 'alert' } });
     this.metrics = el('div', { class: 'rv-metrics' });
@@ -62,8 +71,8 @@ export class ResultView {
       el('div', { class: 'rv-head-row' },
         el('div', { class: 'rv-head-title' }, this.heading, this.nameLabel),
         this.badge, el('div', { class: 'spacer' }), this.runLink,
-        el('div', { class: 'rv-compare-box' }, this.compareSel, this.compareBtn)),
-      this.meta, this.errorBox,
+        el('div', { class: 'rv-compare-box' }, this.compareSel, this.compareBtn), this.deleteBtn),
+      this.deleteBox, this.meta, this.errorBox,
       el('div', { class: 'rv-summary' }, this.metrics, el('div', { class: 'rv-dist' }, this.hist, this.statuses)),
       this.config);
 
@@ -336,7 +345,21 @@ export class ResultView {
   /** @param {boolean} on */
   setActive(on) { this.root.hidden = !on; }
   dispose() { this.root.remove(); }
-  closePanels() { return this.closeSample(); }
+  closePanels() {
+    if (!this.deleteBox.hidden) { this.deleteBox.hidden = true; return true; }
+    return this.closeSample();
+  }
+
+  async _doDelete() {
+    this.deleteBox.hidden = true;
+    try {
+      await api.deleteResult(this.name);
+      this.h.onDeleted?.(this.name);
+    } catch (e) {
+      this.errorBox.hidden = false;
+      this.errorBox.textContent = `Delete failed: ${e.message}`;
+    }
+  }
   focusSearch() {
     if (this.sampleId) this.closeSample();
     this.search.focus();

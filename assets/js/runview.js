@@ -23,7 +23,8 @@ export class RunSession {
   /**
    * @param {string} runId
    * @param {{ onStatus: (s: RunSession) => void, onComplete: (s: RunSession) => void,
-   *   onOpenResult?: (dir: string) => void, onOpenConfig?: (runId: string) => void }} hooks
+   *   onOpenResult?: (dir: string) => void, onOpenConfig?: (runId: string) => void,
+   *   onRerun?: (run: import('./api.js').Run) => Promise<string|undefined>, onDeleted?: (runId: string) => void }} hooks
    */
   constructor(runId, hooks) {
     this.runId = runId;
@@ -82,6 +83,13 @@ export class RunSession {
       el('span', { text: 'Stop this run? It gets SIGTERM, then SIGKILL after the grace period.' }),
       el('button', { class: 'btn btn-danger confirm-stop', text: 'Stop run', attrs: { type: 'button' }, on: { click: () => this._doStop() } }),
       el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => this.closePanels() } }));
+    // Re-run: the same config on the same target; Delete: a finished run, after a confirmation.
+    this.rerunBtn = el('button', { class: 'btn run-rerun', text: '↻ Re-run', attrs: { type: 'button' }, hidden: true, on: { click: () => this._rerun() } });
+    this.deleteBtn = el('button', { class: 'btn run-delete', text: 'Delete', attrs: { type: 'button', title: 'Delete this run: its log and folder' }, hidden: true, on: { click: () => this._askDelete() } });
+    this.deleteBox = el('div', { class: 'ask-delete confirm-delete-box', hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm delete' } },
+      el('span', { text: 'Delete this run? Its log and folder are removed; a result it wrote is kept.' }),
+      el('button', { class: 'btn btn-danger confirm-delete', text: 'Delete run', attrs: { type: 'button' }, on: { click: () => this._doDelete() } }),
+      el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => this.closePanels() } }));
     this.pb = progressBar();
     this.pb.bar.classList.add('pbar-head');
     this.pb.bar.hidden = true;
@@ -96,9 +104,9 @@ export class RunSession {
         el('div', { class: 'run-head-title' }, this.titleEl, this.idLabel),
         el('div', { class: 'run-head-status' }, this.badge, this.queueEl, this.elapsed, this.conn),
         el('div', { class: 'spacer' }),
-        this.resultBtn, this.configBtn,
+        this.resultBtn, this.configBtn, this.rerunBtn, this.deleteBtn,
         this.stopBtn),
-      this.confirmBox, this.cmd, this.gauges.root, this.pb.bar, this.errorBox);
+      this.confirmBox, this.deleteBox, this.cmd, this.gauges.root, this.pb.bar, this.errorBox);
 
     // Output / Samples tabs
     this.tabOut = el('button', { class: 'subtab', text: 'Output', attrs: { type: 'button', role: 'tab' }, on: { click: () => this.showTab('output', true) } });
@@ -485,7 +493,33 @@ export class RunSession {
   }
 
   /** Close transient panels (Esc). Returns true if something was closed. */
+  async _rerun() {
+    if (!this.run || !this.hooks.onRerun) return;
+    this.rerunBtn.disabled = true;
+    try { await this.hooks.onRerun(this.run); } catch (e) {
+      this.errorBox.hidden = false;
+      this.errorBox.textContent = `Re-run failed: ${e.message}`;
+    } finally { this.rerunBtn.disabled = false; }
+  }
+
+  _askDelete() {
+    this.deleteBox.hidden = false;
+    /** @type {HTMLElement} */ (this.deleteBox.querySelector('.confirm-delete')).focus();
+  }
+
+  async _doDelete() {
+    this.deleteBox.hidden = true;
+    try {
+      await api.deleteRun(this.runId);
+      this.hooks.onDeleted?.(this.runId);
+    } catch (e) {
+      this.errorBox.hidden = false;
+      this.errorBox.textContent = `Delete failed: ${e.message}`;
+    }
+  }
+
   closePanels() {
+    if (!this.deleteBox.hidden) { this.deleteBox.hidden = true; return true; }
     if (!this.confirmBox.hidden) { this.confirmBox.hidden = true; return true; }
     if (document.activeElement === this.searchInput || this.searchInput.value) {
       this.searchInput.value = '';
@@ -522,6 +556,10 @@ export class RunSession {
     this.stopBtn.hidden = !live;
     if (live && this.stopBtn.textContent !== 'Stopping…') this.stopBtn.disabled = false;
     if (!live) { this.stopBtn.textContent = 'Stop'; this.confirmBox.hidden = true; }
+    this.rerunBtn.hidden = !r;
+    if (r) this.rerunBtn.title = `Launch ${shown(r.config_name)} again${r.target ? ` on ${r.target}` : ' here'}`;
+    this.deleteBtn.hidden = !(r && FINAL.has(r.status));
+    if (this.deleteBtn.hidden) this.deleteBox.hidden = true;
     if (r && FINAL.has(r.status)) this.logView.ended = this.stream.ended || this.logView.ended;
     this._renderSamplesHead();
   }

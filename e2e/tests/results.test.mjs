@@ -253,3 +253,31 @@ test('a running result is listed as running and links to its live run; once stop
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a result is deleted from its view after a confirmation: its tab closes and the list forgets it', async () => {
+  writeResult(server.dir, 'doomed_result', { report: report0('doomed', 1), samples: [{ id: 'd0', reward: 1, messages: [{ role: 'user', content: 'q' }] }] });
+  const { page, context, errors } = await openPage(browser, `${server.url}#result=doomed_result`);
+  const rv = page.locator('.result-view[data-result="doomed_result"]');
+  await rv.locator('.rv-delete').waitFor();
+  await page.locator('.result-item[data-name="doomed_result"]').waitFor({ timeout: 20_000 });
+
+  // Asks first; Cancel keeps it.
+  await rv.locator('.rv-delete').click();
+  await rv.locator('.rv-delete-box', { hasText: 'Delete the result doomed_result?' }).waitFor();
+  await rv.locator('.rv-delete-box button', { hasText: 'Cancel' }).click();
+  await rv.locator('.rv-delete-box').waitFor({ state: 'hidden' });
+  assert.equal((await server.api('/api/results/doomed_result')).summary.eval_name, 'doomed');
+
+  await rv.locator('.rv-delete').click();
+  await rv.locator('.confirm-delete').click();
+  await page.locator('.tab[data-key="result:doomed_result"]').waitFor({ state: 'detached' });
+  await page.locator('.result-item[data-name="doomed_result"]').waitFor({ state: 'detached' });
+  await assert.rejects(server.api('/api/results/doomed_result'), /404/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** A minimal report.json. @param {string} eval_name @param {number} n */
+function report0(eval_name, n) {
+  return { eval_name, dataset_path: 'datasets/arith.jsonl', total_samples: n, summary_metrics: { mean_reward: 1 }, timestamp: '2026-01-03T10:00:00' };
+}

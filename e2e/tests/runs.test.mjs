@@ -153,3 +153,45 @@ test('runs of one config are told apart by their launch time; a queued run shows
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('re-run launches the same config on the same target; a finished run is deleted after a confirmation', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  const a = await launchFromPage(page, 'quick.py');
+  const va = runView(page, a);
+  await va.locator('.badge[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+
+  // Re-run: a new run of quick.py, here (where the first one ran).
+  /** @type {any[]} */
+  const launches = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/launch')) launches.push(JSON.parse(r.postData() || '{}')); });
+  await va.locator('button.run-rerun').click();
+  const b = await page.waitForFunction((old) => { const v = document.querySelector('.run-view:not([hidden])'); return v && v.dataset.run !== old ? v.dataset.run : null; }, a).then((h) => h.jsonValue());
+  await runView(page, b).locator('.run-title', { hasText: 'quick.py' }).waitFor();
+  assert.deepEqual(launches, [{ configName: 'quick.py', target: 'local' }]);
+  const rb = await server.api(`/api/runs/${b}`);
+  assert.equal(rb.config_name, 'quick.py');
+  assert.equal(rb.target ?? null, (await server.api(`/api/runs/${a}`)).target ?? null);
+  // A live run cannot be deleted: no Delete button until it ends.
+  if (!['succeeded', 'failed', 'stopped', 'lost'].includes((await server.api(`/api/runs/${b}`)).status)) {
+    assert.equal(await runView(page, b).locator('button.run-delete').isVisible(), false);
+  }
+
+  // Delete A: asks first; Cancel keeps it.
+  await page.locator(`.tab[data-run="${a}"]`).click();
+  await va.locator('button.run-delete').click();
+  await va.locator('.confirm-delete-box').waitFor();
+  await va.locator('.confirm-delete-box button', { hasText: 'Cancel' }).click();
+  await va.locator('.confirm-delete-box').waitFor({ state: 'hidden' });
+  assert.equal((await server.api(`/api/runs/${a}`)).run_id, a);
+  // Confirmed: the tab closes, the runs list forgets it, the server too.
+  await va.locator('button.run-delete').click();
+  await va.locator('.confirm-delete').click();
+  await page.locator(`.tab[data-run="${a}"]`).waitFor({ state: 'detached' });
+  await showSide(page, 'runs');
+  await page.locator(`.run-item[data-run="${a}"]`).waitFor({ state: 'detached' });
+  await assert.rejects(server.api(`/api/runs/${a}`), /404/);
+  await page.locator(`.run-item[data-run="${b}"]`).waitFor();
+  await server.waitFinished(b);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
