@@ -3,6 +3,8 @@
 //! is never read whole for a page: a sparse index of line offsets (one per
 //! 1024 rows, kept while the file's size and mtime stay the same) finds any
 //! row, so a 1 GB file pages as fast as a small one after one counting pass.
+//! That pass also counts the rows that are not valid JSON, so the list and the
+//! preview can say "3 rows, 1 not valid JSON".
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -27,6 +29,8 @@ pub struct DatasetEntry {
     pub size: u64,
     pub mtime_ms: u64,
     pub rows: Option<u64>,
+    /// Rows (of `rows`) that are not valid JSON (or too long to parse).
+    pub invalid_rows: u64,
     pub error: Option<String>,
 }
 
@@ -34,6 +38,7 @@ struct LineIndex {
     signature: (u64, u64),
     offsets: Vec<u64>,
     rows: u64,
+    invalid: u64,
 }
 
 #[derive(Default)]
@@ -66,15 +71,16 @@ impl Datasets {
             } else {
                 Err("the file name is not valid UTF-8: rename it to open it".into())
             };
-            let (rows, error) = match counted {
-                Ok(n) => (Some(n), None),
-                Err(err) => (None, Some(err)),
+            let (rows, invalid_rows, error) = match counted {
+                Ok((n, bad)) => (Some(n), bad, None),
+                Err(err) => (None, 0, Some(err)),
             };
             out.push(DatasetEntry {
                 name,
                 size: meta.len(),
                 mtime_ms: crate::fsutil::mtime_ms(&meta),
                 rows,
+                invalid_rows,
                 error,
             });
         }
@@ -82,11 +88,12 @@ impl Datasets {
         out
     }
 
-    fn count_rows(&self, path: &Path, name: &str) -> Result<u64, String> {
+    /// Rows, and how many of them are not valid JSON.
+    fn count_rows(&self, path: &Path, name: &str) -> Result<(u64, u64), String> {
         if name.ends_with(".jsonl") {
-            self.index(path).map(|i| i.rows)
+            self.index(path).map(|i| (i.rows, i.invalid))
         } else {
-            load_json_array(path).map(|a| a.len() as u64)
+            load_json_array(path).map(|a| (a.len() as u64, 0))
         }
     }
 
@@ -103,39 +110,41 @@ impl Datasets {
                 return Ok(i.clone());
             }
         }
-        let mut f = File::open(path).map_err(|e| e.to_string())?;
-        let mut buf = vec![0u8; 1 << 20];
-        let (mut pos, mut rows, mut offsets) = (0u64, 0u64, vec![0u64]);
-        let mut line_start = 0u64;
-        let mut line_blank = true;
+        let f = File::open(path).map_err(|e| e.to_string())?;
+        let mut reader = BufReader::with_capacity(1 << 20, f);
+        let (mut pos, mut rows, mut invalid, mut offsets) = (0u64, 0u64, 0u64, vec![0u64]);
+        let mut line = Vec::new();
         loop {
-            let n = f.read(&mut buf).map_err(|e| e.to_string())?;
+            line.clear();
+            let n = reader
+                .by_ref()
+                .take(MAX_ROW as u64 + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| e.to_string())?;
             if n == 0 {
                 break;
             }
-            for (i, &b) in buf[..n].iter().enumerate() {
-                if b == b'\n' {
-                    if !line_blank {
-                        rows += 1;
-                        if rows % STRIDE == 0 {
-                            offsets.push(pos + i as u64 + 1);
-                        }
-                    }
-                    line_start = pos + i as u64 + 1;
-                    line_blank = true;
-                } else if !b.is_ascii_whitespace() {
-                    line_blank = false;
-                }
-            }
             pos += n as u64;
-        }
-        if !line_blank && line_start < pos {
+            let too_long = line.len() > MAX_ROW;
+            if too_long {
+                pos += reader.skip_until(b'\n').map_err(|e| e.to_string())? as u64;
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
             rows += 1;
+            if too_long || serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_err() {
+                invalid += 1;
+            }
+            if rows % STRIDE == 0 {
+                offsets.push(pos);
+            }
         }
         let index = Arc::new(LineIndex {
             signature: sig,
             offsets,
             rows,
+            invalid,
         });
         self.indexes
             .lock()
@@ -149,11 +158,15 @@ impl Datasets {
         let path = crate::names::resolve_existing(dir, name)
             .map_err(|_| ApiError::NotFound(format!("no dataset {name:?}")))?;
         let limit = limit.clamp(1, 1000);
-        let (total, rows) = if name.ends_with(".jsonl") {
+        let (total, invalid, rows) = if name.ends_with(".jsonl") {
             let index = self
                 .index(&path)
                 .map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))?;
-            (index.rows, read_jsonl_rows(&path, &index, offset, limit)?)
+            (
+                index.rows,
+                index.invalid,
+                read_jsonl_rows(&path, &index, offset, limit)?,
+            )
         } else {
             let all =
                 load_json_array(&path).map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))?;
@@ -164,7 +177,7 @@ impl Datasets {
                 .take(limit)
                 .map(Ok)
                 .collect();
-            (count, rows)
+            (count, 0, rows)
         };
         let mut fields: Vec<String> = Vec::new();
         let rows: Vec<Value> = rows
@@ -183,7 +196,7 @@ impl Datasets {
             })
             .collect();
         Ok(
-            json!({ "name": name, "total": total, "offset": offset, "fields": fields, "rows": rows }),
+            json!({ "name": name, "total": total, "invalid": invalid, "offset": offset, "fields": fields, "rows": rows }),
         )
     }
 }

@@ -66,8 +66,8 @@
  * @typedef {{ name: string, content: string, version: string, mtime_ms: number, suggested_copy_name: string }} ConfigFile
  * @typedef {{ message: string, line: number|null, column: number|null }} Problem
  * @typedef {{ ok: boolean, problems: Problem[], output: string|null, checker: string|null }} Validation
- * @typedef {{ name: string, size: number, mtime_ms: number, rows: number|null, error: string|null }} DatasetEntry
- * @typedef {{ name: string, total: number, offset: number, fields: string[], rows: any[] }} DatasetPage
+ * @typedef {{ name: string, size: number, mtime_ms: number, rows: number|null, invalid_rows?: number, error: string|null }} DatasetEntry
+ * @typedef {{ name: string, total: number, invalid?: number, offset: number, fields: string[], rows: any[] }} DatasetPage
  */
 
 /** An HTTP error with the server's `{"error": ...}` message. */

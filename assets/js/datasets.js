@@ -5,6 +5,11 @@
 import { api } from './api.js';
 import { el, kids, fmtInt, pretty, shown } from './util.js';
 
+/** "3 rows, 1 not valid JSON". @param {number} rows @param {number} [invalid] */
+export function rowsText(rows, invalid) {
+  return `${fmtInt(rows)} row${rows === 1 ? '' : 's'}${invalid ? `, ${fmtInt(invalid)} not valid JSON` : ''}`;
+}
+
 const PAGE = 50;
 
 /** @type {Map<string, Promise<string[]>>} */
@@ -15,6 +20,9 @@ export function datasetFields(name) {
   if (!fieldCache.has(name)) fieldCache.set(name, api.dataset(name, 0, 20).then((p) => p.fields || [], () => []));
   return /** @type {Promise<string[]>} */ (fieldCache.get(name));
 }
+
+/** A row the server could not read: `{"_error": "row 3 is not valid JSON: …"}`. @param {any} row */
+const isBad = (row) => row && typeof row === 'object' && Object.keys(row).length === 1 && typeof row._error === 'string';
 
 export class DatasetView {
   /** @param {string} name @param {{ onHash: () => void }} h */
@@ -43,12 +51,15 @@ export class DatasetView {
     try {
       const p = await api.dataset(this.name, this.offset, PAGE);
       fieldCache.set(this.name, Promise.resolve(p.fields || []));
-      kids(this.info, el('span', { class: 'rv-meta-item' }, el('span', { class: 'dim', text: 'rows ' }), el('span', { class: 'mono', text: fmtInt(p.total) })),
+      kids(this.info, el('span', { class: 'rv-meta-item ds-rows' + (p.invalid ? ' bad' : '') }, el('span', { class: 'mono', text: rowsText(p.total, p.invalid) })),
         el('span', { class: 'rv-meta-item' }, el('span', { class: 'dim', text: 'fields ' }), el('span', { class: 'mono ds-fields', text: (p.fields || []).join(', ') })));
       const fields = p.fields || [];
       kids(this.table, 
         el('thead', {}, el('tr', {}, el('th', { class: 'num', text: '#' }), ...fields.map((f) => el('th', { text: f })))),
-        el('tbody', {}, ...p.rows.map((row, i) => el('tr', {},
+        el('tbody', {}, ...p.rows.map((row, i) => isBad(row) ? el('tr', { class: 'ds-bad' },
+          el('td', { class: 'num dim', text: String(p.offset + i) }),
+          // A row the server could not parse: marked, with its reason, not an empty row.
+          el('td', { class: 'ds-cell ds-bad-cell', text: `⚠ ${row._error}`, attrs: { colspan: String(Math.max(1, fields.length)) } })) : el('tr', {},
           el('td', { class: 'num dim', text: String(p.offset + i) }),
           ...fields.map((f) => {
             const v = row && typeof row === 'object' ? row[f] : undefined;

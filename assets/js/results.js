@@ -7,6 +7,7 @@
 // is greyed and cannot be opened.
 
 import { el, kids, FINAL, fmtNum, fmtInt, resultTime, dayLabel, fmtBytes, fmtAgo, shown } from './util.js';
+import { rowsText } from './datasets.js';
 
 /**
  * Can the server serve this result? A result with `error` (a malformed report,
@@ -194,7 +195,7 @@ export class DatasetsList {
       const attrs = d.error ? { role: 'button', tabindex: '-1', 'aria-disabled': 'true', title: `${shown(d.name)}: ${d.error}` } : { role: 'button', tabindex: '0', title: shown(d.name) };
       const item = el('div', { class: 'dataset-item' + (d.error ? ' bad unusable' : ''), attrs, dataset: { name: d.name } },
         el('span', { class: 'dataset-name', text: shown(d.name) }),
-        el('span', { class: 'dataset-sub', text: [d.rows != null ? `${fmtInt(d.rows)} rows` : '', fmtBytes(d.size), fmtAgo(d.mtime_ms)].filter(Boolean).join(' · ') }),
+        el('span', { class: 'dataset-sub', text: [d.rows != null ? rowsText(d.rows, d.invalid_rows) : '', fmtBytes(d.size), fmtAgo(d.mtime_ms)].filter(Boolean).join(' · ') }),
         d.error ? el('span', { class: 'result-error', text: d.error }) : null);
       if (d.error) return item;
       item.addEventListener('click', () => this.h.onOpen(d.name));

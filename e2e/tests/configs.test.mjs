@@ -252,3 +252,25 @@ test('datasets: listed with rows, previewed as a table; their fields shown besid
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('datasets: rows that are not valid JSON are counted and marked, not shown as empty rows', async () => {
+  writeFileSync(path.join(server.dir, 'datasets', 'broken.jsonl'), '{"q": "one", "a": 1}\n{"q": "two", \n\n{"q": "three", "a": 3}\n');
+  const { page, context, errors } = await openPage(browser, server.url);
+  await showSide(page, 'datasets');
+  const item = page.locator('.dataset-item[data-name="broken.jsonl"]');
+  await item.waitFor({ timeout: 15_000 });
+  assert.match(await item.locator('.dataset-sub').textContent(), /^3 rows, 1 not valid JSON · /);
+  await item.click();
+  const dv = page.locator('.dataset-view[data-dataset="broken.jsonl"]');
+  await dv.locator('tbody tr').nth(2).waitFor();
+  assert.equal(await dv.locator('.ds-rows').textContent(), '3 rows, 1 not valid JSON');
+  assert.deepEqual(await dv.locator('thead th').allTextContents(), ['#', 'q', 'a']);
+  assert.equal(await dv.locator('tbody tr').count(), 3);
+  const bad = dv.locator('tbody tr.ds-bad');
+  assert.equal(await bad.count(), 1);
+  assert.equal(await bad.locator('td').first().textContent(), '1');
+  assert.match(await bad.locator('.ds-bad-cell').textContent(), /^⚠ row 2 is not valid JSON/);
+  assert.equal(await dv.locator('tbody tr').nth(2).locator('td').nth(1).textContent(), 'three');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -174,9 +174,15 @@ fn datasets_list_and_page_without_loading_the_file() {
     assert_eq!(ds.len(), 3);
     assert_eq!(ds[0]["name"], "big.jsonl");
     assert_eq!(ds[0]["rows"], 25_001);
+    assert_eq!(
+        ds[0]["invalid_rows"], 1,
+        "the row that is not JSON is counted"
+    );
+    assert_eq!(ds[2]["invalid_rows"], 0);
     assert!(ds[1]["error"].as_str().unwrap().contains("not valid JSON"));
     let (_, page) = s.get("/api/datasets/big.jsonl?offset=19999&limit=3");
     assert_eq!(page["total"], 25_001);
+    assert_eq!(page["invalid"], 1);
     assert_eq!(page["fields"], json!(["question", "answer"]));
     assert_eq!(page["rows"][0]["answer"], 19_999);
     assert_eq!(page["rows"][1]["answer"], 20_000);
