@@ -45,7 +45,7 @@
  * @typedef {{ samples: number, with_reward: number, min: number|null, max: number|null,
  *   histogram: number[], statuses: Record<string, number>, with_error: number }} Distribution
  * @typedef {{ id: string, index: number, reward: number|null, status: string|null, turns: number|null,
- *   error: string|null, malformed: string|null }} SampleRow
+ *   error: string|null, malformed: string|null, warning?: string }} SampleRow
  * @typedef {{ total: number, all: number, offset: number, samples: SampleRow[] }} SamplePage
  * @typedef {{ offset?: number, limit?: number, sort?: string, status?: string, min_reward?: string|number,
  *   max_reward?: string|number, has_error?: boolean|string, q?: string }} SampleQuery

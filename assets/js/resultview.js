@@ -269,7 +269,10 @@ export class ResultView {
         el('td', { class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }),
         el('td', { class: 'status', text: s.status || '' }),
         el('td', { class: 'num', text: s.turns == null ? '' : String(s.turns) }),
-        el('td', { class: 'err', text: s.malformed ? `malformed: ${s.malformed}` : s.error || '', attrs: { title: s.error || s.malformed || '' } }));
+        el('td', { class: 'err', attrs: { title: [s.error || s.malformed, s.warning].filter(Boolean).join('\n') } },
+          s.malformed ? `malformed: ${s.malformed}` : s.error || '',
+          // Read, but from an earlier line than the last (the last one is broken).
+          s.warning ? el('span', { class: 'row-warning', text: '⚠ last line broken', attrs: { title: s.warning } }) : null));
       tr.addEventListener('click', () => this.openSample(s.id));
       tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.openSample(s.id); });
       return tr;
@@ -325,7 +328,9 @@ export class ResultView {
       el('div', { class: 'spacer' }),
       nav.count ? el('span', { class: 'sv-pos dim', text: `${(nav.position ?? 0) + 1} / ${fmtInt(nav.count)}` }) : null,
       prev, next);
-    kids(this.sampleBody, renderConversation(d));
+    kids(this.sampleBody,
+      r.warning ? el('div', { class: 'sv-warning', attrs: { role: 'note' }, text: `⚠ ${r.warning}` }) : null,
+      renderConversation(d));
     this.samplePane.scrollTop = 0;
   }
 

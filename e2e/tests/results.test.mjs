@@ -281,3 +281,29 @@ test('a result is deleted from its view after a confirmation: its tab closes and
 function report0(eval_name, n) {
   return { eval_name, dataset_path: 'datasets/arith.jsonl', total_samples: n, summary_metrics: { mean_reward: 1 }, timestamp: '2026-01-03T10:00:00' };
 }
+
+test('a trajectory whose last line is broken shows its last valid line, with a warning', async () => {
+  const root = path.join(server.dir, 'results', 'cut_result');
+  mkdirSync(path.join(root, 'trajectories'), { recursive: true });
+  const line = (text, reward) => JSON.stringify({ messages: [{ role: 'user', content: 'cut question' }, { role: 'assistant', content: text }], rewards: reward });
+  writeFileSync(path.join(root, 'trajectories', 'cut.jsonl'), `${line('FIRST-STATE', 0)}\n${line('LAST-VALID-STATE', 1)}\n{"messages": [{"role": "assis`);
+  writeFileSync(path.join(root, 'trajectories', 'whole.jsonl'), `${line('WHOLE-STATE', 1)}\n`);
+  writeFileSync(path.join(root, 'report.json'), JSON.stringify(report0('cut', 2)));
+  const { page, context, errors } = await openPage(browser, `${server.url}#result=cut_result`);
+  const rv = page.locator('.result-view[data-result="cut_result"]');
+  const row = rv.locator('tr.srow[data-id="cut"]');
+  await row.waitFor({ timeout: 20_000 });
+  assert.equal(await row.locator('.reward').textContent(), '1');
+  assert.equal(await row.locator('.row-warning').textContent(), '⚠ last line broken');
+  assert.equal(await rv.locator('tr.srow[data-id="whole"] .row-warning').count(), 0);
+  assert.doesNotMatch(await row.textContent(), /malformed/);
+
+  await row.click();
+  const warn = rv.locator('.sv-warning');
+  await warn.waitFor();
+  assert.match(await warn.textContent(), /^⚠ cut\.jsonl: last line is not valid JSON .*showing the last valid line \(1 broken line after it\)$/);
+  await rv.locator('.msg.role-assistant', { hasText: 'LAST-VALID-STATE' }).waitFor();
+  assert.equal(await rv.locator('.msg.role-assistant', { hasText: 'FIRST-STATE' }).count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -2,6 +2,8 @@
 //! table: reward, status, turns, error), and a whole sample on demand. Rows
 //! come from `samples/ID.json` when present, else from the last line of
 //! `trajectories/ID.jsonl`, read from its end so a big file is not read whole.
+//! A trajectory whose last line is broken (a writer killed mid-line) gives its
+//! last valid line, with a warning saying so.
 //! A text search reads every file of a sample a chunk at a time.
 
 use std::fs::File;
@@ -24,6 +26,10 @@ pub struct SampleRow {
     pub error: Option<String>,
     /// Why this sample's files could not be read, if they could not.
     pub malformed: Option<String>,
+    /// Read, but not all of it: e.g. the trajectory's last line is broken and
+    /// an earlier one is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// Sample ids in a stable order: the report's `sample_ids` order when there
@@ -73,15 +79,24 @@ pub fn trajectory_path(dir: &Path, id: &str) -> Option<PathBuf> {
 /// trajectory filled from `trajectories/` when missing), else a Sample made
 /// from the trajectory's last line.
 pub fn load_sample(dir: &Path, id: &str) -> Result<Value, String> {
+    load_sample_checked(dir, id).map(|(s, _)| s)
+}
+
+/// [`load_sample`], and a warning when the trajectory's last line was broken
+/// and an earlier line stands in for it.
+pub fn load_sample_checked(dir: &Path, id: &str) -> Result<(Value, Option<String>), String> {
     let sample = match sample_path(dir, id) {
         Some(p) => read_json_file(&p)?,
         None => None,
     };
-    let trajectory = match &sample {
-        Some(s) if s.get("trajectory").is_some_and(Value::is_object) => None,
+    let (trajectory, warning) = match &sample {
+        Some(s) if s.get("trajectory").is_some_and(Value::is_object) => (None, None),
         _ => match trajectory_path(dir, id) {
-            Some(p) => last_json_line(&p)?,
-            None => None,
+            Some(p) => match last_json_line(&p)? {
+                Some((t, w)) => (Some(t), w),
+                None => (None, None),
+            },
+            None => (None, None),
         },
     };
     match (sample, trajectory) {
@@ -89,10 +104,10 @@ pub fn load_sample(dir: &Path, id: &str) -> Result<Value, String> {
             if let Some(t) = t {
                 s.insert("trajectory".into(), t);
             }
-            Ok(Value::Object(s))
+            Ok((Value::Object(s), warning))
         }
         (Some(_), _) => Err(format!("samples/{id}.json is not a JSON object")),
-        (None, Some(t)) => Ok(serde_json::json!({ "id": id, "trajectory": t })),
+        (None, Some(t)) => Ok((serde_json::json!({ "id": id, "trajectory": t }), warning)),
         (None, None) => Err(format!("no files for sample {id}")),
     }
 }
@@ -106,9 +121,11 @@ pub fn row(dir: &Path, id: &str, index: usize) -> SampleRow {
         turns: 0,
         error: None,
         malformed: None,
+        warning: None,
     };
-    match load_sample(dir, id) {
-        Ok(sample) => {
+    match load_sample_checked(dir, id) {
+        Ok((sample, warning)) => {
+            row.warning = warning;
             let traj = sample.get("trajectory");
             row.reward = sample.get("reward").and_then(reward_value).or_else(|| {
                 traj.and_then(|t| t.get("rewards").or_else(|| t.get("reward")))
@@ -182,9 +199,13 @@ fn read_json_file(path: &Path) -> Result<Option<Value>, String> {
         .map_err(|e| format!("{name} is not valid JSON: {e}"))
 }
 
-/// The last complete, non-empty line of a JSONL file (the final state of a
-/// trajectory), read backwards from the end.
-fn last_json_line(path: &Path) -> Result<Option<Value>, String> {
+/// Lines tried, from the end, for one that is valid JSON.
+const MAX_BROKEN_LINES: usize = 16;
+
+/// The last valid, non-empty line of a JSONL file (the final state of a
+/// trajectory), read backwards from the end. When the last line is not valid
+/// JSON (cut off mid-write), the last one that is, with a warning saying so.
+fn last_json_line(path: &Path) -> Result<Option<(Value, Option<String>)>, String> {
     let name = path
         .file_name()
         .unwrap_or_default()
@@ -199,7 +220,34 @@ fn last_json_line(path: &Path) -> Result<Option<Value>, String> {
     if len == 0 {
         return Err(format!("{name} is empty (0 bytes)"));
     }
-    let mut end = len;
+    let mut upto = len;
+    let mut first_error: Option<String> = None;
+    for skipped in 0..MAX_BROKEN_LINES {
+        let Some((start, line)) = last_line(&mut f, upto, &name)? else {
+            break;
+        };
+        match parse_line(&line, &name) {
+            Ok(v) => {
+                let warning = first_error.map(|e| {
+                    format!(
+                        "{e}; showing the last valid line ({skipped} broken line{} after it)",
+                        if skipped == 1 { "" } else { "s" }
+                    )
+                });
+                return Ok(Some((v, warning)));
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+                upto = start;
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| format!("{name} has no lines")))
+}
+
+/// The last non-blank line of `f` before byte `upto`, and where it starts.
+fn last_line(f: &mut File, upto: u64, name: &str) -> Result<Option<(u64, Vec<u8>)>, String> {
+    let mut end = upto;
     let mut tail: Vec<u8> = Vec::new();
     let mut block = 64 * 1024u64;
     loop {
@@ -214,11 +262,17 @@ fn last_json_line(path: &Path) -> Result<Option<Value>, String> {
             .iter()
             .rposition(|b| !b.is_ascii_whitespace())
             .map_or(0, |p| p + 1);
+        if trimmed_len == 0 && start == 0 {
+            return Ok(None);
+        }
         if let Some(nl) = memchr::memrchr(b'\n', &tail[..trimmed_len]) {
-            return parse_line(&tail[nl + 1..trimmed_len], &name);
+            return Ok(Some((
+                start + nl as u64 + 1,
+                tail[nl + 1..trimmed_len].to_vec(),
+            )));
         }
         if start == 0 {
-            return parse_line(&tail[..trimmed_len], &name);
+            return Ok(Some((0, tail[..trimmed_len].to_vec())));
         }
         if tail.len() as u64 > MAX_SAMPLE_FILE {
             return Err(format!(
@@ -230,12 +284,8 @@ fn last_json_line(path: &Path) -> Result<Option<Value>, String> {
     }
 }
 
-fn parse_line(line: &[u8], name: &str) -> Result<Option<Value>, String> {
-    if line.is_empty() {
-        return Err(format!("{name} has no lines"));
-    }
+fn parse_line(line: &[u8], name: &str) -> Result<Value, String> {
     serde_json::from_slice(line)
-        .map(Some)
         .map_err(|e| format!("{name}: last line is not valid JSON (still being written?): {e}"))
 }
 
@@ -342,8 +392,20 @@ mod tests {
         );
         let b = row(d, "b", 1);
         assert_eq!((b.reward, b.turns), (Some(1.5), 2));
+        // Its last line cut off mid-write: the line before it, with a warning.
+        let c = row(d, "c", 2);
+        assert_eq!(c.malformed, None);
+        let w = c.warning.unwrap();
+        assert!(w.contains("still being written"), "{w}");
+        assert!(
+            w.contains("showing the last valid line (1 broken line after it)"),
+            "{w}"
+        );
+        std::fs::write(d.join("trajectories/c.jsonl"), "{\"messa").unwrap();
         let c = row(d, "c", 2);
         assert!(c.malformed.unwrap().contains("still being written"));
+        std::fs::write(d.join("trajectories/c.jsonl"), "\n \n").unwrap();
+        assert!(row(d, "c", 2).malformed.unwrap().contains("has no lines"));
         let e = row(d, "e", 3);
         assert_eq!(e.error.as_deref(), Some("ProviderError[openai]: 429"));
         let mut search = TextSearch::new(b"providererror");
