@@ -520,6 +520,18 @@ impl Runs {
         let run = self.get(id)?;
         match run.status {
             RunStatus::Queued => {
+                // The scheduler starts runs while holding the store: with it
+                // held here, the run is either still queued (and never starts)
+                // or already started (and gets SIGTERM below), never both.
+                let store = self.store();
+                let run = match store.get(id) {
+                    Ok(Some(fresh)) => fresh,
+                    _ => run,
+                };
+                if run.status != RunStatus::Queued {
+                    drop(store);
+                    return self.stop(id);
+                }
                 let exit = ExitInfo {
                     ended_at: now_ms(),
                     stopped: true,
@@ -528,7 +540,8 @@ impl Runs {
                 self.folder(id).write_exit(&exit)?;
                 let mut run = run;
                 apply_exit(&mut run, &exit);
-                self.store().insert(&run)?;
+                store.insert(&run)?;
+                drop(store);
                 self.announce(&run);
                 Ok(run)
             }
