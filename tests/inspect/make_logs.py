@@ -1,7 +1,8 @@
 """Writes Inspect logs made by the real inspect-ai into OUT (see tasks.py):
 
-  make_logs.py OUT suite       arith a/b (.eval), arith a (.json), tools,
-                               failing (status error), cancelled
+  make_logs.py OUT suite       arith a/b (.eval), arith a (.json), tools (and
+                               a deflated copy), failing (status error),
+                               cancelled
   make_logs.py OUT big [N]     one N-sample (default 1000) log, for the benchmark
 
 Prints the written log paths, one a line.
@@ -79,6 +80,18 @@ def cancelled(out: Path) -> Path:
     return log
 
 
+def deflated(log: Path) -> Path:
+    """The same log with its entries deflated, as inspect-ai wrote them
+    before it moved to zstd (zip method 93)."""
+    import zipfile_zstd  # noqa: F401  (teaches zipfile to read method 93)
+
+    out = log.with_name(log.stem + "-deflate.eval")
+    with zipfile.ZipFile(log) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    return out
+
+
 def main() -> None:
     out = Path(sys.argv[1]).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +104,7 @@ def main() -> None:
         logs.append(run({"variant": "b"}, out, "arith"))
         logs.append(run({"variant": "a", "samples": 3, "epochs": 1}, out, "arith", fmt="json"))
         logs.append(run({}, out, "tools"))
+        logs.append(deflated(logs[-1]))
         logs.append(run({}, out, "failing"))
         logs.append(cancelled(out))
     elif what == "big":
