@@ -7,6 +7,7 @@ import { RunSession, runKey } from './runview.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { ResultView } from './resultview.js';
+import { makeResultView } from './inspectview.js';
 import { CompareView, compareKey } from './compare.js';
 import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
@@ -310,7 +311,7 @@ class App {
   /** @param {string} name @param {string} [sample] @param {boolean} [activate] */
   openResult(name, sample, activate = true) {
     const key = 'result:' + name;
-    const v = this.openView(key, () => new ResultView(name, {
+    const v = this.openView(key, () => makeResultView(name, {
       onOpenRun: (id) => this.openRun(id, { activate: true }),
       onCompare: (a, b) => this.openCompare(a, b),
       results: () => this.resultList,
