@@ -109,7 +109,12 @@ def main() -> None:
         logs.append(cancelled(out))
     elif what == "big":
         n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
-        logs.append(run({"samples": n}, out, "big", max_samples=50))
+        log = run({"samples": n}, out, "big", max_samples=50)
+        from inspect_ai.log import read_eval_log
+
+        status = read_eval_log(str(log), header_only=True).status
+        assert status == "success", f"the big eval ended {status}"
+        logs.append(log)
     else:
         sys.exit(f"make_logs.py: unknown {what!r}")
     for log in logs:

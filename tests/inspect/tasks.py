@@ -61,7 +61,7 @@ def answer_model(wrong: set[str], reasoning: bool):
     block first."""
 
     def respond(messages, tools, tool_choice, config):
-        q = last_user_text(messages)
+        q = last_user_text(messages).split("\n")[0]
         a, b = q.removeprefix("What is ").removesuffix("?").split("+")
         n = int(a) + int(b) + (1 if q in wrong else 0)
         text = f"The answer is {n}.\n\nANSWER: {n}"
@@ -102,11 +102,21 @@ def fail_on(ids: list[str]):
     return solve
 
 
+def filler(i: int, size: int) -> str:
+    """`size` characters of text that does not compress much (as real inputs
+    such as documents or code do not), the same for the same `i`."""
+    import base64
+    import random
+
+    rnd = random.Random(i)
+    return base64.b64encode(rnd.randbytes(size * 3 // 4)).decode()
+
+
 def arith_samples(n: int, pad: int = 0) -> list[Sample]:
     out = []
     for i in range(1, n + 1):
         q = f"What is {i}+{i * 2}?"
-        content = [ContentText(text=q + (" " + "lorem ipsum " * pad if pad else ""))]
+        content = [ContentText(text=q + ("\n\n" + filler(i, pad) if pad else ""))]
         if i == 1:
             content.append(ContentImage(image=PIXEL))
         out.append(
@@ -140,7 +150,7 @@ def arith(variant: str = "a", samples: int = 5, epochs: int = 2, fail: str = "q4
 
 
 @task
-def big(samples: int = 1000, pad: int = 120):
+def big(samples: int = 1000, pad: int = 17500):
     """Many samples with longer inputs: the benchmark's log."""
     return Task(
         name="big",

@@ -172,9 +172,15 @@ fn first_text(v: &Value) -> String {
 }
 
 fn preview(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Only the start is shown: a long input is not flattened whole.
+    let mut head = s.len().min(max * 4 + 64);
+    while !s.is_char_boundary(head) {
+        head -= 1;
+    }
+    let flat: String = s[..head].split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &flat[..i]),
+        None if head < s.len() => format!("{flat}…"),
         None => flat,
     }
 }
@@ -853,9 +859,9 @@ impl Inspect {
 
     /// Removes the log file (a link: the link only).
     pub fn delete(&self, name: &str) -> ApiResult<()> {
-        let path = self.resolve(name)?;
-        let _ = path;
-        // `resolve` followed links; remove what the name itself is.
+        // Checked as any other request (inside a root, an Inspect log);
+        // then the name itself is removed, not what a link points to.
+        self.resolve(name)?;
         for root in &self.roots {
             if let Some(rel) = name.strip_prefix(&format!("{}/", root.label)) {
                 let own = root.dir.join(rel);
@@ -866,40 +872,6 @@ impl Inspect {
             }
         }
         Err(ApiError::NotFound(format!("no Inspect log {name:?}")))
-    }
-
-    /// Logs created while the run `[start, end]` (unix ms) went, newest
-    /// first: candidates for the log a run of `inspect eval` writes.
-    pub fn created_between(
-        &self,
-        start_ms: u64,
-        end_ms: Option<u64>,
-    ) -> Vec<(String, u64, String)> {
-        let mut out = Vec::new();
-        for (name, path) in self.find() {
-            let Some(log) = self.log(&name, path) else {
-                continue;
-            };
-            let Ok(h) = &log.head else { continue };
-            let created = h
-                .pointer("/eval/created")
-                .and_then(Value::as_str)
-                .and_then(transcript::seconds)
-                .map(|s| (s * 1000.0) as u64);
-            // Inspect's `created` has whole seconds: allow one each side.
-            if let Some(c) = created {
-                if c + 1000 >= start_ms && end_ms.is_none_or(|e| c <= e + 1000) {
-                    let file = h
-                        .pointer("/eval/task_file")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    out.push((name, c, file));
-                }
-            }
-        }
-        out.sort_by(|a, b| b.1.cmp(&a.1));
-        out
     }
 }
 
