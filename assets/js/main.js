@@ -8,6 +8,7 @@ import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { ResultView } from './resultview.js';
 import { makeResultView } from './inspectview.js';
+import { feedRunSamples } from './inspectlive.js';
 import { CompareView, compareKey } from './compare.js';
 import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
@@ -170,6 +171,11 @@ class App {
         const now = list.find((r) => r.name === v.name);
         if (now && sig(now) !== sig(old.get(v.name))) v.refresh();
         else v.fillCompare();
+      }
+      // An open run that writes an Inspect log shows the log's samples in its Samples tab.
+      for (const r of list) {
+        const run = r.kind === 'inspect' && r.run_id ? this.runView(r.run_id) : null;
+        if (run) feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
       }
     } catch (e) { this.resultsPane.setError(`Could not list results: ${e.message}`); }
   }

@@ -6,9 +6,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, launchBrowser, openPage, REPO } from '../helper.mjs';
+import { Server, launchBrowser, openPage, launchFromPage, runView, REPO } from '../helper.mjs';
 
 let server, browser;
 /** @type {Record<string, string>} kind → log name */
@@ -16,7 +16,14 @@ const logs = {};
 
 before(async () => {
   const py = execFileSync('bash', [path.join(REPO, 'tests/inspect/setup.sh'), 'path'], { encoding: 'utf8' }).trim();
-  server = await Server.project({ 'configs/quick.py': 'print("hi")\n' });
+  // Configs are Inspect task files run by `inspect eval`; gated_eval.py's
+  // samples finish when the test creates their gate file (tasks.py: gated).
+  server = await Server.project({
+    'devloop.toml': `[launch]\ncommand = [${JSON.stringify(path.join(path.dirname(py), 'inspect'))}, "eval", "{config}", "--log-buffer", "1", "--display", "none"]\nstop_grace_secs = 1\n`,
+    'configs/quick.py': 'print("hi")\n',
+    'configs/gated_eval.py': `import sys\nsys.path.insert(0, ${JSON.stringify(path.join(REPO, 'tests/inspect'))})\nfrom inspect_ai import task\nimport tasks\n\n@task\ndef gated_live():\n    return tasks.gated(gates="gates", samples=3)\n`,
+  });
+  mkdirSync(path.join(server.dir, 'gates'));
   const out = path.join(server.root, 'made');
   const made = execFileSync(py, [path.join(REPO, 'tests/inspect/make_logs.py'), out, 'suite'], { encoding: 'utf8' }).trim().split('\n');
   // The order make_logs.py prints: arith a, arith b, arith .json, tools, tools deflated, failing, cancelled.
@@ -87,6 +94,40 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   assert.equal(await state.first().isVisible(), true);
   assert.match(await tv.locator('.sv-scores').textContent(), /match\s*C/);
 
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an Inspect eval launched from the page: its Samples tab and its log fill as samples complete', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  const id = await launchFromPage(page, 'gated_eval.py');
+  const rv = runView(page, id);
+  await rv.locator('.subtab').filter({ hasText: 'Samples' }).click();
+  // The log is listed as started and linked to its run; nothing done yet.
+  const item = page.locator('.result-item[data-kind="inspect"][data-status="started"]');
+  await item.waitFor({ timeout: 60_000 });
+  assert.match(await item.textContent(), /0\/3 samples/);
+  for (const [k, q] of [[1, 'q2'], [2, 'q1']]) {
+    writeFileSync(path.join(server.dir, 'gates', q), '');
+    const block = rv.locator(`.sample[data-sample="${q}_epoch_1"]`);
+    await block.waitFor({ timeout: 30_000 });
+    assert.match(await block.locator('.sample-reward').textContent(), /1/);
+    await page.locator('.result-item[data-kind="inspect"]').filter({ hasText: `${k}/3 samples` }).waitFor({ timeout: 30_000 });
+  }
+  // The log's own view shows the finished samples while Inspect still writes it.
+  await item.click();
+  const view = page.locator('.result-view.inspect-view:not([hidden])');
+  await view.locator('tr.srow').nth(1).waitFor();
+  assert.equal(await view.locator('tr.srow').count(), 2);
+  assert.equal(await view.locator('.badge').getAttribute('data-status'), 'started');
+  writeFileSync(path.join(server.dir, 'gates', 'q3'), '');
+  await view.locator('.badge[data-status="success"]').waitFor({ timeout: 60_000 });
+  await view.locator('tr.srow').nth(2).waitFor();
+  // Back to the run (its link in the log's header): its Samples tab has all three.
+  assert.equal(await view.locator('.rv-run').getAttribute('data-run'), id);
+  await view.locator('.rv-run').click();
+  await rv.locator('.sample[data-sample="q3_epoch_1"]').waitFor({ timeout: 30_000 });
+  assert.equal(await rv.locator('.sample').count(), 3);
   assert.deepEqual(errors, []);
   await context.close();
 });
