@@ -66,6 +66,20 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   await view.locator('.rv-count').filter({ hasText: '2 of 10 samples' }).waitFor();
   assert.deepEqual(await view.locator('tr.srow').evaluateAll((rs) => rs.map((r) => r.dataset.id)), ['q2_epoch_1', 'q2_epoch_2']);
 
+  // Compared with the other arith log (Inspect logs only are offered): sample by sample, changed first.
+  await view.locator('.rv-search').fill('');
+  const offered = await view.locator('.rv-compare-select option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(offered.length && offered.every((v) => v.startsWith('logs/')), String(offered));
+  await view.locator('.rv-compare-select').selectOption(logs.arith_b);
+  await view.locator('.rv-compare').click();
+  const cv = page.locator('.compare-view:not([hidden])');
+  await cv.locator('.cv-table tbody .srow').first().waitFor();
+  assert.equal(await cv.locator('.rv-count').textContent(), '6 changed of 10');
+  assert.deepEqual(await cv.locator('.cv-table tbody .srow[data-id="q2_epoch_1"] td').evaluateAll((tds) => tds.slice(0, 4).map((t) => t.textContent)), ['q2_epoch_1', '1', '0', '-1']);
+  await cv.locator('.cv-table tbody .srow[data-id="q2_epoch_1"]').click();
+  await cv.locator('.cv-col[data-side="B"] .msg.role-assistant').waitFor();
+  assert.match(await cv.locator('.cv-col[data-side="B"]').textContent(), /The answer is 7/);
+
   // A tool-using sample: conversation with the call, its error and result; transcript beside it.
   await page.goto(`${server.url}#result=${encodeURIComponent(logs.tools)}&sample=t1_epoch_1`);
   const tv = page.locator(`.result-view[data-result="${logs.tools}"]`);
