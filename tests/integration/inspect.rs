@@ -139,9 +139,29 @@ fn inspect_logs_are_listed_beside_results_with_status_samples_and_metrics() {
     std::fs::write(root.join("logs/garbage.eval"), "not a zip").unwrap();
     let bytes = std::fs::read(&suite().logs[ARITH_B]).unwrap();
     std::fs::write(root.join("logs/cut.eval"), &bytes[..bytes.len() / 2]).unwrap();
+    // A link out of the log folder: listed with why, never read.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::copy(&suite().logs[ARITH_B], outside.path().join("secret.eval")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.eval"),
+        root.join("logs/link.eval"),
+    )
+    .unwrap();
     let s = Server::start(root);
 
     let all = entries(&s);
+    let link = entry(&s, "logs/link.eval");
+    assert_eq!(link["status"], "malformed");
+    assert!(
+        link["error"]
+            .as_str()
+            .unwrap()
+            .contains("link out of logs/"),
+        "{link}"
+    );
+    assert!(link["task"].is_null(), "{link}");
+    let (code, _) = s.get(&format!("/api/results/{}/samples", enc("logs/link.eval")));
+    assert_eq!(code, 404);
     assert!(all.iter().any(|e| e["name"] == "rollouts_run"), "{all:?}");
     let e = entry(&s, &a);
     assert_eq!(e["kind"], "inspect");

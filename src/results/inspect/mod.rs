@@ -87,6 +87,13 @@ pub struct Row {
     pub messages: Option<u64>,
 }
 
+/// A log file as found: named, and why it cannot be served, if it cannot.
+struct Found {
+    name: String,
+    path: PathBuf,
+    problem: Option<String>,
+}
+
 struct Log {
     name: String,
     path: PathBuf,
@@ -470,8 +477,9 @@ impl Inspect {
         name.contains('/')
     }
 
-    /// Every Inspect log file: `(name, path)`, in name order.
-    fn find(&self) -> Vec<(String, PathBuf)> {
+    /// Every Inspect log file, in name order; one that cannot be served
+    /// (a link out of its folder, a name that is not UTF-8) with the reason.
+    fn find(&self) -> Vec<Found> {
         let mut out = Vec::new();
         for root in &self.roots {
             let walk = walkdir::WalkDir::new(&root.dir)
@@ -484,20 +492,32 @@ impl Inspect {
                 if !e.file_type().is_file() && !e.path().is_file() {
                     continue;
                 }
-                let Ok(rel) = e.path().strip_prefix(&root.dir) else {
+                let Ok(rel_os) = e.path().strip_prefix(&root.dir) else {
                     continue;
                 };
-                let Some(rel) = rel.to_str() else { continue };
-                let is_log = if rel.ends_with(".eval") {
-                    true
-                } else if rel.ends_with(".json") && !rel.ends_with("logs.json") {
-                    json::looks_like_log(e.path())
-                } else {
-                    false
-                };
-                if is_log {
-                    out.push((format!("{}/{rel}", root.label), e.path().to_path_buf()));
+                let shown = rel_os.to_string_lossy();
+                let is_json = shown.ends_with(".json") && !shown.ends_with("logs.json");
+                if !(shown.ends_with(".eval") || is_json) {
+                    continue;
                 }
+                let name = format!("{}/{shown}", root.label);
+                let path = e.path().to_path_buf();
+                let problem = match rel_os.to_str() {
+                    None => Some("the file name is not valid UTF-8: rename it to open it".into()),
+                    Some(rel) if crate::names::resolve_existing(&root.dir, rel).is_err() => {
+                        Some(format!("a link out of {}/: never read", root.label))
+                    }
+                    Some(_) => None,
+                };
+                // Only a file inside the folder is read to tell what it is.
+                if problem.is_none() && is_json && !json::looks_like_log(&path) {
+                    continue;
+                }
+                out.push(Found {
+                    name,
+                    path,
+                    problem,
+                });
             }
         }
         out
@@ -557,11 +577,17 @@ impl Inspect {
         let found = self.find();
         let entries: Vec<Value> = found
             .iter()
-            .filter_map(|(name, path)| self.log(name, path.clone()))
-            .map(|l| l.entry())
+            .filter_map(|f| match &f.problem {
+                Some(p) => Some(json!({
+                    "name": f.name, "kind": "inspect", "eval_name": f.name, "status": "malformed",
+                    "timestamp": null, "mtime_ms": 0, "total_samples": null, "summary_metrics": {},
+                    "dataset_path": null, "error": p,
+                })),
+                None => self.log(&f.name, f.path.clone()).map(|l| l.entry()),
+            })
             .collect();
         // Forget logs that are gone.
-        let keep: std::collections::HashSet<&PathBuf> = found.iter().map(|(_, p)| p).collect();
+        let keep: std::collections::HashSet<&PathBuf> = found.iter().map(|f| &f.path).collect();
         self.logs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -572,9 +598,12 @@ impl Inspect {
     /// Changes whenever a log appears, goes, or is written.
     pub fn fingerprint(&self, h: &mut impl std::hash::Hasher) {
         use std::hash::Hash;
-        for (name, path) in self.find() {
-            name.hash(h);
-            sig(&path).hash(h);
+        for f in self.find() {
+            f.name.hash(h);
+            f.problem.hash(h);
+            if f.problem.is_none() {
+                sig(&f.path).hash(h);
+            }
         }
     }
 
