@@ -229,10 +229,13 @@ fn serve(project: PathBuf, listen: Listen) -> anyhow::Result<i32> {
         if listen.open {
             let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
         }
-        let results = std::sync::Arc::new(devloop::results::Results::open(
-            settings.results_dir.clone(),
-            &settings.state_dir().join("devloop.db"),
-        )?);
+        let results = std::sync::Arc::new(
+            devloop::results::Results::open(
+                settings.results_dir.clone(),
+                &settings.state_dir().join("devloop.db"),
+            )?
+            .with_inspect_logs(&settings.project, &settings.inspect_logs_dir),
+        );
         let state = AppState {
             settings,
             bus,

@@ -39,6 +39,7 @@ struct RawPaths {
     configs: Option<String>,
     results: Option<String>,
     datasets: Option<String>,
+    inspect_logs: Option<String>,
 }
 
 /// Settings of one project, with defaults applied and paths made absolute.
@@ -56,6 +57,9 @@ pub struct Settings {
     pub configs_dir: PathBuf,
     pub results_dir: PathBuf,
     pub datasets_dir: PathBuf,
+    /// Where Inspect AI writes its logs (`[paths] inspect_logs`, default
+    /// `logs`); read beside `results/`.
+    pub inspect_logs_dir: PathBuf,
     pub validate: BTreeMap<String, Vec<String>>,
     /// Other machines runs can go to, by name (`[targets.NAME]`).
     pub targets: crate::targets::Targets,
@@ -114,6 +118,7 @@ impl Settings {
             configs_dir: dir(raw.paths.configs, "configs"),
             results_dir: dir(raw.paths.results, "results"),
             datasets_dir: dir(raw.paths.datasets, "datasets"),
+            inspect_logs_dir: dir(raw.paths.inspect_logs, "logs"),
             validate: raw.validate,
             targets: raw.targets,
             notify: raw.notify,

@@ -112,6 +112,8 @@ function renderBlock(b, all, results, used) {
       img.addEventListener('click', () => img.classList.toggle('full'));
       return img;
     }
+    case 'error': // a tool that failed (Inspect's ToolError): its message, marked
+      return el('div', { class: 'block error', text: `error: ${b.text || ''}` });
     case 'json':
     default:
       return el('div', { class: 'block unknown' },

@@ -7,6 +7,8 @@ import { RunSession, runKey } from './runview.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { ResultView } from './resultview.js';
+import { makeResultView } from './inspectview.js';
+import { feedRunSamples } from './inspectlive.js';
 import { CompareView, compareKey } from './compare.js';
 import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
@@ -174,6 +176,11 @@ class App {
         if (now && sig(now) !== sig(old.get(v.name))) v.refresh();
         else v.fillCompare();
       }
+      // An open run that writes an Inspect log shows the log's samples in its Samples tab.
+      for (const r of list) {
+        const run = r.kind === 'inspect' && r.run_id ? this.runView(r.run_id) : null;
+        if (run) feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
+      }
     } catch (e) { this.resultsPane.setError(`Could not list results: ${e.message}`); }
   }
 
@@ -335,7 +342,7 @@ class App {
   /** @param {string} name @param {string} [sample] @param {boolean} [activate] */
   openResult(name, sample, activate = true) {
     const key = 'result:' + name;
-    const v = this.openView(key, () => new ResultView(name, {
+    const v = this.openView(key, () => makeResultView(name, {
       onOpenRun: (id) => this.openRun(id, { activate: true }),
       onCompare: (a, b) => this.openCompare(a, b),
       results: () => this.resultList,

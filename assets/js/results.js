@@ -137,26 +137,30 @@ export class ResultsList {
     const time = new Date(t);
     const hm = t ? `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}` : '';
     const m = r.summary_metrics || {};
-    const mean = m.mean_reward;
+    // An Inspect log's headline is its first scorer's first metric ("match/accuracy").
+    const insp = r.kind === 'inspect';
+    const headKey = insp ? Object.keys(m)[0] : 'mean_reward';
+    const mean = headKey ? m[headKey] : undefined;
     const statusText = status === 'complete' ? '' : status;
     const line1 = el('span', { class: 'result-line' },
       el('span', { class: 'dot rs-' + status }),
       el('span', { class: 'result-time', text: hm }),
       statusText ? el('span', { class: 'result-status rs-' + status, text: statusText, attrs: { title: dead ? `no report.json, and its run ${r.run_id || ''} is ${runSt || 'gone'}` : '' } }) : null,
-      el('span', { class: 'result-n', text: r.total_samples != null ? `${fmtInt(r.total_samples)} samples` : '' }),
-      mean != null ? el('span', { class: 'result-mean', text: fmtNum(mean), attrs: { title: 'mean reward' } }) : null);
-    const others = Object.entries(m).filter(([k]) => k !== 'mean_reward').map(([k, v]) => `${k.replace(/_reward$/, '')} ${fmtNum(v)}`);
+      el('span', { class: 'result-n', text: insp ? `${fmtInt(r.done_samples ?? 0)}/${r.total_samples != null ? fmtInt(r.total_samples) : '?'} samples` : r.total_samples != null ? `${fmtInt(r.total_samples)} samples` : '' }),
+      mean != null ? el('span', { class: 'result-mean', text: fmtNum(mean), attrs: { title: insp ? headKey : 'mean reward' } }) : null);
+    const others = Object.entries(m).filter(([k]) => k !== headKey && !(insp && k.endsWith('/stderr'))).map(([k, v]) => `${k.replace(/_reward$/, '')} ${fmtNum(v)}`);
+    if (insp && r.model) others.unshift(String(r.model));
     const item = el('div', {
       class: cls,
       attrs: {
         role: 'button', tabindex: usable ? '0' : '-1', 'aria-disabled': usable ? null : 'true',
         title: `${shown(r.name)}${r.dataset_path ? ' · ' + shown(r.dataset_path) : ''}${t ? ' · ' + fmtAgo(t) : ''}${r.error ? ' · ' + r.error : ''}`,
       },
-      dataset: { name: r.name, status },
+      dataset: { name: r.name, status, kind: r.kind || 'rollouts' },
     }, line1,
     others.length ? el('span', { class: 'result-metrics', text: others.join(' · ') }) : null,
     bad ? el('span', { class: 'result-error', text: r.error || 'malformed result' }) : null);
-    if ((r.status === 'running' || r.status === 'incomplete') && r.run_id) {
+    if ((r.status === 'running' || r.status === 'incomplete' || r.status === 'started') && r.run_id) {
       const live = el('button', { class: 'btn btn-link result-live', text: dead ? 'run ↗' : '● live run', attrs: { type: 'button', title: `Open run ${r.run_id}` }, dataset: { run: r.run_id } });
       live.addEventListener('click', (e) => { e.stopPropagation(); this.h.onOpenRun(/** @type {string} */ (r.run_id)); });
       line1.append(live);

@@ -208,7 +208,8 @@ export class ResultView {
   /** The "Compare with…" choices: results of the same dataset first. */
   fillCompare() {
     const me = this.detail?.summary;
-    const list = this.h.results().filter((r) => r.name !== this.name && r.status !== 'malformed' && resultUsable(r));
+    // An Inspect log compares with Inspect logs, a result folder with result folders.
+    const list = this.h.results().filter((r) => r.name !== this.name && r.status !== 'malformed' && resultUsable(r) && (r.kind === 'inspect') === (me?.kind === 'inspect' || this.name.includes('/')));
     const ds = me?.dataset_path || null;
     const same = list.filter((r) => ds && r.dataset_path === ds);
     const other = list.filter((r) => !(ds && r.dataset_path === ds));

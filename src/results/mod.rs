@@ -4,6 +4,7 @@
 //! one sample at a time, and a per-result table of sample rows is built on
 //! first use and kept while the folder does not change.
 
+pub mod inspect;
 pub mod render;
 mod report;
 mod samples;
@@ -36,6 +37,8 @@ pub struct Results {
     pub dir: PathBuf,
     conn: Mutex<Connection>,
     tables: Mutex<HashMap<String, SampleTable>>,
+    /// Inspect AI logs, listed and read beside the result folders.
+    pub inspect: inspect::Inspect,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,11 +65,19 @@ impl Results {
                 summary TEXT NOT NULL
             );",
         )?;
+        let project = dir.parent().unwrap_or(&dir).to_path_buf();
         Ok(Results {
+            inspect: inspect::Inspect::new(&project, &project.join("logs"), &dir),
             dir,
             conn: Mutex::new(conn),
             tables: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Where Inspect logs are looked for besides the top of `results/`.
+    pub fn with_inspect_logs(mut self, project: &Path, logs_dir: &Path) -> Results {
+        self.inspect = inspect::Inspect::new(project, logs_dir, &self.dir);
+        self
     }
 
     /// The folder of result `name`, which must be a plain folder name.
@@ -83,6 +94,9 @@ impl Results {
     /// Removes result `name`: the folder, or only the link when it is one,
     /// so nothing outside `results/` is ever touched.
     pub fn delete(&self, name: &str) -> ApiResult<()> {
+        if inspect::Inspect::owns(name) {
+            return self.inspect.delete(name);
+        }
         self.folder(name)?;
         let path = self.dir.join(name);
         let meta = std::fs::symlink_metadata(&path)?;
@@ -172,6 +186,7 @@ impl Results {
                 report::signature(&self.dir.join(&n)).hash(&mut h);
             }
         }
+        self.inspect.fingerprint(&mut h);
         h.finish()
     }
 
@@ -226,6 +241,9 @@ impl Results {
     /// A page of sample rows, filtered and sorted on the server. The first
     /// page of a big result in file order needs only that page's files.
     pub fn samples(&self, name: &str, q: &SampleQuery) -> ApiResult<Value> {
+        if inspect::Inspect::owns(name) {
+            return self.inspect.samples(name, q);
+        }
         let dir = self.folder(name)?;
         let needle =
             q.q.as_deref()
@@ -319,6 +337,9 @@ impl Results {
 
     /// Reward histogram (10 bins over the observed range) and status counts.
     pub fn distribution(&self, name: &str) -> ApiResult<Value> {
+        if inspect::Inspect::owns(name) {
+            return self.inspect.distribution(name);
+        }
         let rows = self.table(name)?;
         let rewards: Vec<f64> = rows.iter().filter_map(|r| r.reward).collect();
         let (lo, hi) = rewards
@@ -362,6 +383,9 @@ impl Results {
     /// One sample, whole, with its messages ready to show. `prev`/`next`
     /// follow the same filters and order as the table the user is looking at.
     pub fn sample(&self, name: &str, id: &str, q: &SampleQuery) -> ApiResult<Value> {
+        if inspect::Inspect::owns(name) {
+            return self.inspect.sample(name, id, q);
+        }
         let dir = self.folder(name)?;
         crate::names::check_part(id)?;
         let needle =
@@ -407,6 +431,15 @@ impl Results {
 
     /// Two results side by side: per-sample rewards, changed ones first.
     pub fn compare(&self, a: &str, b: &str) -> ApiResult<Value> {
+        match (inspect::Inspect::owns(a), inspect::Inspect::owns(b)) {
+            (true, true) => return self.inspect.compare(a, b),
+            (false, false) => {}
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "an Inspect log compares only with another Inspect log".into(),
+                ))
+            }
+        }
         let (ra, rb) = (self.table(a)?, self.table(b)?);
         let by_id: HashMap<&str, &SampleRow> = rb.iter().map(|r| (r.id.as_str(), r)).collect();
         let mut pairs: Vec<Value> = Vec::new();

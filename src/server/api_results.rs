@@ -76,10 +76,15 @@ pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
             v
         })
         .collect();
+    let mut items = items;
+    items.extend(super::api_inspect::entries(&app).await?);
     Ok(Json(json!({ "results": items })))
 }
 
 pub async fn get(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+    if crate::results::inspect::Inspect::owns(&name) {
+        return Ok(Json(super::api_inspect::get(&app, name).await?));
+    }
     let results = app.results.clone();
     let n = name.clone();
     let (mut summary, report) = blocking(move || results.summary(&n)).await?;

@@ -4,6 +4,7 @@
 
 mod api_configs;
 mod api_datasets;
+mod api_inspect;
 mod api_log;
 mod api_results;
 mod api_runs;

@@ -24,6 +24,8 @@ mod faults;
 mod hostile;
 /// Conditional requests, compression, ranges.
 mod http;
+/// Inspect AI logs made by the real inspect-ai: list, samples, transcript, compare, live.
+mod inspect;
 /// Launch, the live stream, resume after any record, pages, events.
 mod launch_and_resume;
 /// What a run leaves running ends with it.
