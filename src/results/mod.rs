@@ -393,22 +393,12 @@ impl Results {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| s.to_ascii_lowercase());
-        let (rows, mut order) = self.select(name, &dir, q, needle.as_deref())?;
+        let (rows, order) = self.select(name, &dir, q, needle.as_deref())?;
         let pos = rows
             .iter()
             .position(|r| r.id == id)
             .ok_or_else(|| ApiError::NotFound(format!("no sample {id:?} in {name:?}")))?;
-        if !order.contains(&pos) {
-            // Not in the filtered list (any more): step through everything.
-            order = (0..rows.len()).collect();
-        }
-        let at = order.iter().position(|&p| p == pos).unwrap_or(0);
-        let neighbours = json!({
-            "prev": at.checked_sub(1).map(|i| rows[order[i]].id.clone()),
-            "next": order.get(at + 1).map(|&i| rows[i].id.clone()),
-            "position": at,
-            "count": order.len(),
-        });
+        let neighbours = neighbours(order, rows.len(), pos, |i| rows[i].id.clone());
         match samples::load_sample(&dir, id) {
             Ok(mut sample) => {
                 let messages: Vec<Value> = sample
@@ -488,4 +478,24 @@ fn table_signature(dir: &Path) -> String {
         m(dir.join("samples")),
         m(dir.join("trajectories"))
     )
+}
+
+/// `prev`/`next` of the sample at `pos` in the table's `order`, and its
+/// place; a sample not in the (filtered) order steps through all `len`.
+pub(crate) fn neighbours(
+    mut order: Vec<usize>,
+    len: usize,
+    pos: usize,
+    id: impl Fn(usize) -> String,
+) -> Value {
+    if !order.contains(&pos) {
+        order = (0..len).collect();
+    }
+    let at = order.iter().position(|&p| p == pos).unwrap_or(0);
+    json!({
+        "prev": at.checked_sub(1).map(|i| id(order[i])),
+        "next": order.get(at + 1).map(|&i| id(i)),
+        "position": at,
+        "count": order.len(),
+    })
 }

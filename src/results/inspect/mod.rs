@@ -729,17 +729,8 @@ impl Inspect {
             .iter()
             .position(|r| r.id == key)
             .ok_or_else(|| ApiError::NotFound(format!("no sample {key:?} in {name:?}")))?;
-        let mut order = self.select(&log, &rows, q)?;
-        if !order.contains(&pos) {
-            order = (0..rows.len()).collect();
-        }
-        let at = order.iter().position(|&p| p == pos).unwrap_or(0);
-        let nav = json!({
-            "prev": at.checked_sub(1).map(|i| rows[order[i]].id.clone()),
-            "next": order.get(at + 1).map(|&i| rows[i].id.clone()),
-            "position": at,
-            "count": order.len(),
-        });
+        let order = self.select(&log, &rows, q)?;
+        let nav = super::neighbours(order, rows.len(), pos, |i| rows[i].id.clone());
         let row = &rows[pos];
         let mut sample = match log.sample_value(row) {
             Ok(s) => s,
