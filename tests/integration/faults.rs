@@ -343,7 +343,7 @@ fn a_full_disk_is_reported_to_the_run_and_corrupts_nothing() {
         root.join("configs/fill.py"),
         format!(
             "import sys, os, time\nout = sys.stdout.buffer\n\
-             for i in range(1, 300001):\n    out.write(b'%012d ' % i + b'x' * 87 + b'\\n')\nout.flush()\n\
+             for i in range(1, 100001):\n    out.write(b'%012d ' % i + b'x' * 87 + b'\\n')\nout.flush()\n\
              open({flooded:?}, 'w').close()\n\
              while not os.path.exists({freed:?}): time.sleep(0.02)\n\
              for i in range(1, 101): print('after', i, flush=True)\n",
