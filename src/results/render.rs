@@ -189,12 +189,34 @@ pub fn message(m: &Value) -> Value {
     })
 }
 
-fn text_block(kind: &str, text: &str) -> Value {
+/// A text or thinking block: the text, its Markdown as safe HTML, its length.
+pub(crate) fn text_block(kind: &str, text: &str) -> Value {
     json!({"kind": kind, "text": text, "html": markdown(text), "chars": text.chars().count()})
 }
 
-fn pretty(v: &Value) -> String {
+pub(crate) fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// A tool call block; arguments given as a JSON string stay as written,
+/// anything else is shown pretty-printed.
+pub(crate) fn tool_call_block(
+    id: Option<&Value>,
+    name: Option<&Value>,
+    arguments: Option<&Value>,
+    parse_error: Option<&Value>,
+) -> Value {
+    json!({
+        "kind": "tool_call",
+        "id": id,
+        "name": name,
+        "arguments": match arguments {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => pretty(v),
+            None => String::new(),
+        },
+        "parse_error": parse_error,
+    })
 }
 
 fn content_block(b: &Value) -> Value {
@@ -204,18 +226,16 @@ fn content_block(b: &Value) -> Value {
             "thinking",
             b.get("thinking").and_then(Value::as_str).unwrap_or(""),
         ),
-        Some("toolCall") => json!({
-            "kind": "tool_call",
-            "id": b.get("id"),
-            "name": b.get("name"),
-            "arguments": match b.get("arguments") {
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => pretty(v),
-                None => String::new(),
-            },
-            "parse_error": b.get("parse_error"),
-            "raw_arguments": b.get("raw_arguments"),
-        }),
+        Some("toolCall") => {
+            let mut block = tool_call_block(
+                b.get("id"),
+                b.get("name"),
+                b.get("arguments"),
+                b.get("parse_error"),
+            );
+            block["raw_arguments"] = b.get("raw_arguments").cloned().unwrap_or(Value::Null);
+            block
+        }
         Some("image") | Some("image_url") => {
             // OpenAI's `image_url` (a string or `{url}`), Inspect's `image`
             // (a data URL), Anthropic's `source` (`{type: base64, media_type, data}`).

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::super::render::markdown;
+use super::super::render::{pretty, text_block, tool_call_block};
 
 /// Longest text kept in one transcript item; the whole text is in the
 /// conversation, a transcript item is for reading at a glance.
@@ -32,14 +32,6 @@ pub fn resolve_attachments(v: &mut Value, attachments: &Map<String, Value>) {
             .for_each(|x| resolve_attachments(x, attachments)),
         _ => {}
     }
-}
-
-fn text_block(kind: &str, text: &str) -> Value {
-    json!({"kind": kind, "text": text, "html": markdown(text), "chars": text.chars().count()})
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
 /// Inspect content parts: text, reasoning (shown folded as thinking),
@@ -77,17 +69,12 @@ pub fn message(m: &Value) -> Value {
     }
     if let Some(Value::Array(calls)) = obj.get("tool_calls") {
         for c in calls {
-            blocks.push(json!({
-                "kind": "tool_call",
-                "id": c.get("id"),
-                "name": c.get("function"),
-                "arguments": match c.get("arguments") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(v) => pretty(v),
-                    None => String::new(),
-                },
-                "parse_error": c.get("parse_error"),
-            }));
+            blocks.push(tool_call_block(
+                c.get("id"),
+                c.get("function"),
+                c.get("arguments"),
+                c.get("parse_error"),
+            ));
         }
     }
     if let Some(err) = obj.get("error").filter(|e| !e.is_null()) {
