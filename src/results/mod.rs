@@ -314,23 +314,19 @@ impl Results {
             let mut search = samples::TextSearch::new(n.as_bytes());
             hits.retain(|r| search.in_sample(dir, &r.id));
         }
-        let sort = q.sort.as_deref().unwrap_or("index");
-        let (desc, key) = match sort.strip_prefix('-') {
-            Some(k) => (true, k),
-            None => (false, sort),
-        };
-        let nan_last = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
-        match key {
-            "index" => {}
-            "id" => hits.sort_by(|a, b| a.id.cmp(&b.id)),
-            "reward" => hits.sort_by(|a, b| nan_last(a.reward).total_cmp(&nan_last(b.reward))),
-            "status" => hits.sort_by(|a, b| a.status.cmp(&b.status)),
-            "turns" => hits.sort_by_key(|r| r.turns),
-            other => return Err(ApiError::BadRequest(format!("cannot sort by {other:?}"))),
-        }
-        if desc {
-            hits.reverse();
-        }
+        sort_rows(
+            &mut hits,
+            q.sort.as_deref(),
+            |key| -> Option<Order<&SampleRow>> {
+                Some(match key {
+                    "id" => Box::new(|a, b| a.id.cmp(&b.id)),
+                    "reward" => Box::new(|a, b| low(a.reward).total_cmp(&low(b.reward))),
+                    "status" => Box::new(|a, b| a.status.cmp(&b.status)),
+                    "turns" => Box::new(|a, b| a.turns.cmp(&b.turns)),
+                    _ => return None,
+                })
+            },
+        )?;
         let positions = hits.iter().map(|r| r.index).collect();
         Ok((rows, positions))
     }
@@ -498,4 +494,36 @@ pub(crate) fn neighbours(
         "position": at,
         "count": order.len(),
     })
+}
+
+/// How two rows of a sample table compare for one sort key.
+pub(crate) type Order<T> = Box<dyn Fn(&T, &T) -> std::cmp::Ordering>;
+
+/// Sorts a sample table's rows as `sort` asks (`KEY`, or `-KEY` for
+/// descending; `index`, the default, keeps them as they are); `order(KEY)`
+/// is how the table compares rows by that key, `None` for a key it lacks.
+pub(crate) fn sort_rows<T>(
+    hits: &mut [T],
+    sort: Option<&str>,
+    order: impl Fn(&str) -> Option<Order<T>>,
+) -> ApiResult<()> {
+    let sort = sort.unwrap_or("index");
+    let (desc, key) = match sort.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, sort),
+    };
+    if key != "index" {
+        let cmp =
+            order(key).ok_or_else(|| ApiError::BadRequest(format!("cannot sort by {key:?}")))?;
+        hits.sort_by(|a, b| cmp(a, b));
+    }
+    if desc {
+        hits.reverse();
+    }
+    Ok(())
+}
+
+/// A missing number sorts below every number.
+pub(crate) fn low(x: Option<f64>) -> f64 {
+    x.unwrap_or(f64::NEG_INFINITY)
 }

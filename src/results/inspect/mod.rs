@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::SampleQuery;
+use super::{low, SampleQuery};
 use crate::error::{ApiError, ApiResult};
 
 /// Deepest folder searched below the Inspect log folder.
@@ -667,29 +667,25 @@ impl Inspect {
                 }
             });
         }
-        let sort = q.sort.as_deref().unwrap_or("index");
-        let (desc, key) = match sort.strip_prefix('-') {
-            Some(k) => (true, k),
-            None => (false, sort),
-        };
-        let low = |x: Option<f64>| x.unwrap_or(f64::NEG_INFINITY);
-        match key {
-            "index" => {}
-            "id" => {
-                hits.sort_by(|a, b| natural(&a.sample_id, &b.sample_id).then(a.epoch.cmp(&b.epoch)))
-            }
-            "epoch" => hits.sort_by_key(|r| r.epoch),
-            "reward" | "score" => hits.sort_by(|a, b| low(a.reward).total_cmp(&low(b.reward))),
-            "tokens" => hits.sort_by_key(|r| r.tokens),
-            "time" => hits.sort_by(|a, b| low(a.time).total_cmp(&low(b.time))),
-            "status" => hits.sort_by(|a, b| a.status.cmp(&b.status)),
-            "error" => hits.sort_by_key(|r| r.error.is_none()),
-            "turns" | "messages" => hits.sort_by_key(|r| r.messages),
-            other => return Err(ApiError::BadRequest(format!("cannot sort by {other:?}"))),
-        }
-        if desc {
-            hits.reverse();
-        }
+        super::sort_rows(
+            &mut hits,
+            q.sort.as_deref(),
+            |key| -> Option<super::Order<&Row>> {
+                Some(match key {
+                    "id" => Box::new(|a, b| {
+                        natural(&a.sample_id, &b.sample_id).then(a.epoch.cmp(&b.epoch))
+                    }),
+                    "epoch" => Box::new(|a, b| a.epoch.cmp(&b.epoch)),
+                    "reward" | "score" => Box::new(|a, b| low(a.reward).total_cmp(&low(b.reward))),
+                    "tokens" => Box::new(|a, b| a.tokens.cmp(&b.tokens)),
+                    "time" => Box::new(|a, b| low(a.time).total_cmp(&low(b.time))),
+                    "status" => Box::new(|a, b| a.status.cmp(&b.status)),
+                    "error" => Box::new(|a, b| a.error.is_none().cmp(&b.error.is_none())),
+                    "turns" | "messages" => Box::new(|a, b| a.messages.cmp(&b.messages)),
+                    _ => return None,
+                })
+            },
+        )?;
         Ok(hits.iter().map(|r| r.index).collect())
     }
 
