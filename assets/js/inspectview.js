@@ -9,7 +9,7 @@
 
 import { renderMessages } from './conversation.js';
 import { ResultView } from './resultview.js';
-import { el, kids, fmtNum, fmtInt, pretty, shown } from './util.js';
+import { el, kids, fmtNum, fmtInt, pretty, shown, sortableHeader } from './util.js';
 
 /** Kinds shown when a transcript opens; the rest are a click away. */
 const SHOWN_KINDS = new Set(['model', 'tool', 'score', 'error', 'retry', 'limit', 'logger']);
@@ -76,19 +76,11 @@ export class InspectView extends ResultView {
 
   /** @param {string[]} scorers */
   _columns(scorers) {
+    /** @type {[string|null, string][]} */
     const cols = [['index', '#'], ['id', 'id'], ['epoch', 'epoch'],
-      ...scorers.map((s, i) => [i === 0 ? 'reward' : null, s]),
+      ...scorers.map((s, i) => /** @type {[string|null, string]} */ ([i === 0 ? 'reward' : null, s])),
       [null, 'target'], [null, 'input'], ['tokens', 'tokens'], ['time', 'time'], ['error', 'error']];
-    const row = el('tr');
-    for (const [key, label] of cols) {
-      const th = el('th', { class: 'col-' + label, attrs: { scope: 'col' }, dataset: key ? { sort: key } : {} });
-      if (key) {
-        const b = el('button', { class: 'th-sort', text: label, attrs: { type: 'button', title: `Sort by ${label}` } });
-        b.addEventListener('click', () => this._sortBy(key));
-        th.append(b);
-      } else th.textContent = label;
-      row.append(th);
-    }
+    const row = sortableHeader(cols, (key) => this._sortBy(key));
     this.thead.replaceWith(row);
     this.thead = row;
     this.ncols = cols.length;

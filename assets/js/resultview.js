@@ -6,9 +6,10 @@
 import { api } from './api.js';
 import { renderConversation } from './conversation.js';
 import { resultUsable } from './results.js';
-import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown } from './util.js';
+import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader } from './util.js';
 
 const PAGE = 100;
+/** @type {[string|null, string][]} */
 const COLUMNS = [
   ['index', '#'], ['id', 'id'], ['reward', 'reward'], ['status', 'status'], ['turns', 'turns'], [null, 'error'],
 ];
@@ -98,16 +99,7 @@ export class ResultView {
       el('label', { class: 'toggle' }, this.errOnly, ' has error'),
       el('div', { class: 'spacer' }), this.countLabel);
 
-    this.thead = el('tr');
-    for (const [key, label] of COLUMNS) {
-      const th = el('th', { class: 'col-' + label, attrs: { scope: 'col' }, dataset: key ? { sort: key } : {} });
-      if (key) {
-        const b = el('button', { class: 'th-sort', text: label, attrs: { type: 'button', title: `Sort by ${label}` } });
-        b.addEventListener('click', () => this._sortBy(key));
-        th.append(b);
-      } else th.textContent = label;
-      this.thead.append(th);
-    }
+    this.thead = sortableHeader(COLUMNS, (key) => this._sortBy(key));
     this.tbody = el('tbody');
     this.table = el('table', { class: 'samples-table' }, el('thead', {}, this.thead), this.tbody);
     this.pager = el('div', { class: 'pager' });

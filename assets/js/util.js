@@ -201,3 +201,19 @@ export function shown(name) {
 export function kids(node, ...kids) {
   node.replaceChildren(...kids.filter((k) => k !== null && k !== undefined && k !== false));
 }
+
+/**
+ * A sample table's header row: a sort button for each column with a key.
+ * @param {[string|null, string][]} cols [sort key or null, label]
+ * @param {(key: string) => void} onSort
+ */
+export function sortableHeader(cols, onSort) {
+  const row = el('tr');
+  for (const [key, label] of cols) {
+    const th = el('th', { class: 'col-' + label, attrs: { scope: 'col' }, dataset: key ? { sort: key } : {} });
+    if (key) th.append(el('button', { class: 'th-sort', text: label, attrs: { type: 'button', title: `Sort by ${label}` }, on: { click: () => onSort(key) } }));
+    else th.textContent = label;
+    row.append(th);
+  }
+  return row;
+}
