@@ -58,12 +58,8 @@ fn logs_and_stop_work_on_a_running_run() {
         })
     };
     s.wait_status(&id, |st| st == "running");
-    let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
-    crate::helper::wait_for("some output", || {
-        std::fs::read_to_string(&log)
-            .ok()
-            .filter(|t| t.contains("\"step 2\""))
-            .map(|_| ())
+    crate::helper::chaos::wait_for_output(p.path(), &id, "some output", |l| {
+        l.iter().any(|x| x == "step 2")
     });
     let out = cli(&s, &["stop", &id]);
     assert!(out.status.success());

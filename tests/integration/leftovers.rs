@@ -3,7 +3,7 @@
 //! run started ends when the run ends or is stopped, and what those
 //! processes print before they die is kept; `keep_daemons = true` opts out.
 
-use crate::helper::chaos::{final_lines, read_log};
+use crate::helper::chaos::{final_lines, read_log, wait_for_output};
 use crate::helper::{is_alive, wait_for, Project, Server};
 
 /// A program that starts three kinds of escapee, writes their pids to
@@ -109,13 +109,7 @@ fn stop_sends_sigterm_once_to_each_process() {
     );
     let s = Server::start(p.path());
     let id = s.launch("count.py");
-    let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
-    wait_for("ready", || {
-        log.exists().then_some(())?;
-        final_lines(&read_log(p.path(), &id), "stdout")
-            .contains(&"ready".to_string())
-            .then_some(())
-    });
+    wait_for_output(p.path(), &id, "ready", |l| l.iter().any(|x| x == "ready"));
     std::thread::sleep(std::time::Duration::from_millis(200));
     let (code, _) = s.post(&format!("/api/runs/{id}/stop"), serde_json::json!({}));
     assert_eq!(code, 200);

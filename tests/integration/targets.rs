@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helper::chaos::{final_lines, read_log};
+use crate::helper::chaos::{final_lines, read_log, run_dir, wait_for_output};
 use crate::helper::{wait_for, Project, Server};
 
 const REMOTE_HOME: &str = "/home/devloop-remote";
@@ -67,6 +67,18 @@ fn ssh_project() -> Project {
     p
 }
 
+/// A config that runs `tests/workloads/PROGRAM` from the project's own copy
+/// (so it reaches the target with the mirror), after `prelude`.
+fn workload_config(p: &Project, name: &str, program: &str, args: &[&str], prelude: &str) {
+    let argv: Vec<&str> = std::iter::once(program)
+        .chain(args.iter().copied())
+        .collect();
+    p.config(
+        name,
+        &format!("import runpy, sys\n{prelude}sys.argv = {argv:?}\nrunpy.run_path('workloads/{program}', run_name='__main__')\n"),
+    );
+}
+
 fn remote_workdir(p: &Project) -> PathBuf {
     Path::new(REMOTE_HOME)
         .join("devloop")
@@ -93,9 +105,12 @@ fn numbered(lines: &[String], prefix: &str) -> Vec<u64> {
 #[test]
 fn a_flood_on_the_ssh_target_arrives_whole_in_order_as_the_ssh_user() {
     let p = ssh_project();
-    p.config(
+    workload_config(
+        &p,
         "flood.py",
-        "import os, runpy, sys\nprint('user', os.environ.get('USER'), os.getcwd(), flush=True)\nsys.argv = ['flood.py', '--lines', '200000', '--bytes', '60']\nrunpy.run_path('workloads/flood.py', run_name='__main__')\n",
+        "flood.py",
+        &["--lines", "200000", "--bytes", "60"],
+        "import os\nprint('user', os.environ.get('USER'), os.getcwd(), flush=True)\n",
     );
     let s = Server::start(p.path());
     let id = launch_on(&s, "flood.py", "box");
@@ -134,7 +149,7 @@ fn the_connection_killed_five_times_and_the_server_once_loses_no_line() {
     );
     let mut s = Server::start(p.path());
     let id = launch_on(&s, "tick.py", "box");
-    let run_dir = p.path().join(".devloop/runs").join(&id);
+    let run_dir = run_dir(p.path(), &id);
     let mut killed = 0;
     let mut restarted = false;
     while killed < 5 {
@@ -205,18 +220,11 @@ fn remote_leftovers(workdir: &Path) -> Vec<String> {
 #[test]
 fn stop_ends_a_remote_tree_that_ignores_sigterm_and_exit_codes_come_back() {
     let p = ssh_project();
-    p.config(
-        "tree.py",
-        "import runpy, sys\nsys.argv = ['tree.py', '--children', '3']\nrunpy.run_path('workloads/tree.py', run_name='__main__')\n",
-    );
+    workload_config(&p, "tree.py", "tree.py", &["--children", "3"], "");
     p.config("three.py", "print('failing'); raise SystemExit(3)\n");
     let s = Server::start(p.path());
     let id = launch_on(&s, "tree.py", "box");
-    wait_for("the tree to print", || {
-        let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
-        log.exists().then_some(())?;
-        (final_lines(&read_log(p.path(), &id), "stdout").len() > 20).then_some(())
-    });
+    wait_for_output(p.path(), &id, "the tree to print", |l| l.len() > 20);
     assert!(
         !remote_leftovers(&remote_workdir(&p)).is_empty(),
         "the tree runs there"
@@ -240,10 +248,7 @@ fn stop_ends_a_remote_tree_that_ignores_sigterm_and_exit_codes_come_back() {
 #[test]
 fn a_result_written_on_the_target_is_listed_here_and_opens_sample_by_sample() {
     let p = ssh_project();
-    p.config(
-        "eval.py",
-        "import runpy, sys\nsys.argv = ['events.py', '--samples', '4']\nrunpy.run_path('workloads/events.py', run_name='__main__')\n",
-    );
+    workload_config(&p, "eval.py", "events.py", &["--samples", "4"], "");
     let s = Server::start(p.path());
     let id = launch_on(&s, "eval.py", "box");
     let run = s.wait_ended(&id);
@@ -395,12 +400,10 @@ fn slurm_stop_cancels_the_job_and_exit_codes_and_outside_cancels_are_told() {
     );
 
     let id = launch_on(&s, "stay.py", "cluster");
-    let running = wait_for("the job to run", || {
-        let run = s.run(&id);
-        let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
-        let ready = std::fs::read_to_string(log).is_ok_and(|t| t.contains("\"ready\""));
-        (run["status"] == "running" && ready).then_some(run)
+    wait_for_output(p.path(), &id, "the job to print", |l| {
+        l.iter().any(|x| x == "ready")
     });
+    let running = s.run(&id);
     let job = running["remote"]["job_id"].as_str().unwrap().to_string();
     let (code, _) = s.post(&format!("/api/runs/{id}/stop"), json!({}));
     assert_eq!(code, 200);
@@ -423,12 +426,10 @@ fn slurm_stop_cancels_the_job_and_exit_codes_and_outside_cancels_are_told() {
 
     // Cancelled from outside devloop: it ends, and the log says by whom.
     let id = launch_on(&s, "stay.py", "cluster");
-    let running = wait_for("the job to run", || {
-        let run = s.run(&id);
-        let log = p.path().join(".devloop/runs").join(&id).join("log.jsonl");
-        let ready = std::fs::read_to_string(log).is_ok_and(|t| t.contains("\"ready\""));
-        (run["status"] == "running" && ready).then_some(run)
+    wait_for_output(p.path(), &id, "the job to print", |l| {
+        l.iter().any(|x| x == "ready")
     });
+    let running = s.run(&id);
     scancel(running["remote"]["job_id"].as_str().unwrap());
     let run = s.wait_ended(&id);
     assert_eq!(run["status"], "stopped", "{run}");

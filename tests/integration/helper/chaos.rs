@@ -21,6 +21,24 @@ pub fn run_dir(project: &Path, id: &str) -> PathBuf {
     project.join(".devloop/runs").join(id)
 }
 
+/// Waits until the run's stdout, as its log holds it so far, satisfies
+/// `done` (e.g. has a line, or enough lines); returns those lines.
+pub fn wait_for_output(
+    project: &Path,
+    id: &str,
+    what: &str,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    crate::helper::wait_for(what, || {
+        run_dir(project, id)
+            .join("log.jsonl")
+            .exists()
+            .then_some(())?;
+        let lines = final_lines(&read_log(project, id), "stdout");
+        done(&lines).then_some(lines)
+    })
+}
+
 /// Every record of a run's `log.jsonl`, checked: each line is a JSON
 /// object and `seq` is its line number (1, 2, 3, ... without gaps).
 pub fn read_log(project: &Path, id: &str) -> Vec<Value> {
