@@ -105,16 +105,28 @@ impl Runs {
         Ok(runs.into_iter().map(|r| self.fresh(r)).collect())
     }
 
+    /// Runs as the index has them, reading no run folder: for linking runs
+    /// to results or configs, where line counts and metrics do not matter.
+    pub fn list_indexed(&self, limit: usize) -> ApiResult<Vec<Run>> {
+        Ok(self.store().list(limit)?)
+    }
+
     /// Adds what only the run folder knows yet (line count, result folder),
     /// and records an end the monitor has not noticed yet, so a client that
     /// saw `complete` never reads `running` afterwards.
-    fn fresh(&self, mut run: Run) -> Run {
+    fn fresh(&self, run: Run) -> Run {
         if run.status == RunStatus::Running && self.folder(&run.run_id).has_exit() {
             self.check_running();
             if let Ok(Some(updated)) = self.store().get(&run.run_id) {
                 return updated;
             }
         }
+        self.with_folder_facts(run)
+    }
+
+    /// What only the run folder knows yet: line count, result folder,
+    /// metrics so far, and where a remote run is.
+    fn with_folder_facts(&self, mut run: Run) -> Run {
         if run.status == RunStatus::Running {
             let folder = self.folder(&run.run_id);
             run.records = self.record_count(&run.run_id);
@@ -180,19 +192,27 @@ impl Runs {
     /// Tells pages when a remote run moved on (pending → running) or its
     /// proxy learnt where it runs.
     fn notice_remote_changes(&self, running: &[Run]) {
-        let mut seen = self.remote_seen.lock().unwrap_or_else(|p| p.into_inner());
-        for run in running.iter().filter(|r| r.target.is_some()) {
-            let now = self.folder(&run.run_id).read_remote();
-            let key = now
-                .as_ref()
-                .map(|r| format!("{}|{:?}|{:?}|{:?}", r.state, r.reason, r.host, r.job_id))
-                .unwrap_or_default();
-            if seen.get(&run.run_id) != Some(&key) {
-                seen.insert(run.run_id.clone(), key);
-                self.announce(&self.fresh(run.clone()));
+        let mut changed = Vec::new();
+        {
+            let mut seen = self.remote_seen.lock().unwrap_or_else(|p| p.into_inner());
+            for run in running.iter().filter(|r| r.target.is_some()) {
+                let now = self.folder(&run.run_id).read_remote();
+                let key = now
+                    .as_ref()
+                    .map(|r| format!("{}|{:?}|{:?}|{:?}", r.state, r.reason, r.host, r.job_id))
+                    .unwrap_or_default();
+                if seen.get(&run.run_id) != Some(&key) {
+                    seen.insert(run.run_id.clone(), key);
+                    changed.push(run.clone());
+                }
             }
+            seen.retain(|id, _| running.iter().any(|r| &r.run_id == id));
         }
-        seen.retain(|id, _| running.iter().any(|r| &r.run_id == id));
+        // Not `fresh`: it may call back into the monitor (this function's
+        // caller) for a run that has just ended.
+        for run in changed {
+            self.announce(&self.with_folder_facts(run));
+        }
     }
 
     pub fn log_index(&self, id: &str) -> Arc<Mutex<LogIndex>> {

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
     let dir = app.settings.configs_dir.clone();
     let mut configs = blocking(move || Ok(configs::list(&dir))).await?;
-    let runs = app.runs.list(10_000)?;
+    let runs = app.runs.list_indexed(10_000)?;
     for c in &mut configs {
         if let Some(run) = runs.iter().find(|r| r.config_name == c.name) {
             c.last_run = Some(json!({

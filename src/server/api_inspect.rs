@@ -61,7 +61,7 @@ fn link(entry: &mut Value, runs: &[Run]) {
 pub async fn entries(app: &AppState) -> ApiResult<Vec<Value>> {
     let results = app.results.clone();
     let mut list = blocking(move || Ok(results.inspect.list())).await?;
-    let runs = app.runs.list(10_000).unwrap_or_default();
+    let runs = app.runs.list_indexed(10_000).unwrap_or_default();
     for e in &mut list {
         link(e, &runs);
     }
@@ -71,7 +71,7 @@ pub async fn entries(app: &AppState) -> ApiResult<Vec<Value>> {
 pub async fn get(app: &AppState, name: String) -> ApiResult<Value> {
     let results = app.results.clone();
     let (mut summary, report) = blocking(move || results.inspect.summary(&name)).await?;
-    let runs = app.runs.list(10_000).unwrap_or_default();
+    let runs = app.runs.list_indexed(10_000).unwrap_or_default();
     link(&mut summary, &runs);
     let run_id = summary["run_id"].clone();
     Ok(json!({ "summary": summary, "report": report, "run_id": run_id }))

@@ -23,7 +23,7 @@ const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 /// Result folder name → (id, status) of the newest run that wrote it.
 fn run_links(app: &AppState) -> HashMap<String, (String, RunStatus)> {
     let mut links = HashMap::new();
-    if let Ok(runs) = app.runs.list(10_000) {
+    if let Ok(runs) = app.runs.list_indexed(10_000) {
         for run in runs.into_iter().rev() {
             if let Some(dir) = run.result_dir {
                 if let Some(name) = std::path::Path::new(&dir).file_name() {

@@ -436,3 +436,23 @@ fn slurm_stop_cancels_the_job_and_exit_codes_and_outside_cancels_are_told() {
     let notes = final_lines(&read_log(p.path(), &id), "devloop");
     assert!(notes.iter().any(|n| n.contains("CANCELLED")), "{notes:?}");
 }
+
+#[test]
+fn a_target_that_does_not_answer_fails_the_run_with_why_and_the_server_goes_on() {
+    let p = Project::new("[targets.gone]\nssh = \"nobody@127.0.0.1:1\"\n");
+    p.config("x.py", "print('here')\n");
+    let s = Server::start(p.path());
+    for _ in 0..3 {
+        let id = launch_on(&s, "x.py", "gone");
+        let run = s.wait_ended(&id);
+        assert_eq!(run["status"], "failed", "{run}");
+        let notes = final_lines(&read_log(p.path(), &id), "devloop");
+        assert!(
+            notes.iter().any(|n| n.contains("does not answer")),
+            "{notes:?}"
+        );
+    }
+    // The monitor still moves runs on.
+    let id = launch_on(&s, "x.py", "local");
+    assert_eq!(s.wait_ended(&id)["status"], "succeeded");
+}
