@@ -4,6 +4,7 @@
 pub mod api;
 pub mod bus;
 pub mod cli;
+pub mod command;
 pub mod configs;
 pub mod datasets;
 pub mod demo;

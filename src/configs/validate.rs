@@ -3,9 +3,8 @@
 //! (`configs/_schema.json`) for those kinds, and the `[validate]` command of
 //! `devloop.toml` (e.g. `python -m py_compile {config}`) for the others.
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -158,37 +157,15 @@ fn run_validator(settings: &Settings, name: &str, content: &str, cmd: &[String])
     let Some((program, args)) = argv.split_first() else {
         return fail("empty [validate] command".into());
     };
-    let child = Command::new(program)
-        .args(args)
-        .current_dir(&settings.project)
-        .envs(settings.env.iter())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => return fail(format!("could not start {program}: {e}")),
-    };
-    let pid = child.id() as i32;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(VALIDATE_TIMEOUT) {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return fail(format!("validator failed: {e}")),
-        Err(_) => {
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            return fail(format!(
-                "validator took longer than {}s",
-                VALIDATE_TIMEOUT.as_secs()
-            ));
-        }
+    let out = match crate::command::run(
+        Command::new(program)
+            .args(args)
+            .current_dir(&settings.project)
+            .envs(settings.env.iter()),
+        VALIDATE_TIMEOUT,
+    ) {
+        Ok(out) => out,
+        Err(e) => return fail(format!("validator {program}: {e}")),
     };
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));

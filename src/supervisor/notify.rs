@@ -115,42 +115,22 @@ pub fn run_command(
             .replace("{exit_code}", &exit_code)
             .replace("{run_dir}", &run_dir.to_string_lossy())
     };
-    let mut child = std::process::Command::new(fill(program))
-        .args(args.iter().map(|a| fill(a)))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("notify command {program:?} could not start: {e}"))?;
-    let started = std::time::Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(st)) if st.success() => return Ok(()),
-            Ok(Some(st)) => {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                }
-                let last = err.trim().lines().last().unwrap_or("").to_string();
-                return Err(format!(
-                    "notify command {program:?} failed ({st}){}",
-                    if last.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {last}")
-                    }
-                ));
-            }
-            Ok(None) if started.elapsed() > COMMAND_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "notify command {program:?} took longer than {}s and was killed",
-                    COMMAND_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("notify command {program:?}: {e}")),
-        }
+    let out = crate::command::run(
+        std::process::Command::new(fill(program)).args(args.iter().map(|a| fill(a))),
+        COMMAND_TIMEOUT,
+    )
+    .map_err(|e| format!("notify command {program:?} {e}"))?;
+    if out.status.success() {
+        return Ok(());
     }
+    let why = crate::command::last_error_line(&out);
+    Err(format!(
+        "notify command {program:?} failed ({}){}",
+        out.status,
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(": {why}")
+        }
+    ))
 }

@@ -97,6 +97,17 @@ impl TargetConfig {
             .unwrap_or_else(|| format!("devloop/{project}"))
     }
 
+    /// `argv` as run on this target: through its ssh, or here (a Slurm
+    /// cluster without a login node).
+    pub fn argv_on_target(&self, argv: &[String]) -> Result<Vec<String>, String> {
+        if self.ssh.is_none() {
+            return Ok(argv.to_vec());
+        }
+        let mut a = ssh_argv(self)?;
+        a.push(remote_command(argv));
+        Ok(a)
+    }
+
     /// Checks what can be checked without the network.
     pub fn validate(&self, name: &str) -> Result<(), String> {
         if self.ssh.is_none() && self.slurm.is_none() {

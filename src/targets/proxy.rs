@@ -808,43 +808,17 @@ impl ResultsSync {
 /// Runs argv, with a time limit; its stdout, or what went wrong.
 fn run_argv(argv: &[String]) -> Result<String, String> {
     let (program, args) = argv.split_first().ok_or("empty command")?;
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{program}: {e}"))?;
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(COMMAND_TIMEOUT) {
-        Ok(Ok(out)) if out.status.success() => {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        }
-        Ok(Ok(out)) => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let err = err.trim();
-            Err(if err.is_empty() {
-                format!("{program} failed ({})", out.status)
-            } else {
-                err.lines().last().unwrap_or(err).to_string()
-            })
-        }
-        Ok(Err(e)) => Err(format!("{program}: {e}")),
-        Err(_) => {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            Err(format!(
-                "{program} took longer than {}s",
-                COMMAND_TIMEOUT.as_secs()
-            ))
-        }
+    let out = crate::command::run(Command::new(program).args(args), COMMAND_TIMEOUT)
+        .map_err(|e| format!("{program} {e}"))?;
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
+    let why = crate::command::last_error_line(&out);
+    Err(if why.is_empty() {
+        format!("{program} failed ({})", out.status)
+    } else {
+        why
+    })
 }
 
 /// The highest line number in a log (for a note after its last line).

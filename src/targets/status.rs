@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
-use super::{remote_command, ssh_argv, TargetConfig, Targets};
+use super::{TargetConfig, Targets};
+
+/// How long a target may take to answer the check.
+const CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Debug, Serialize)]
 pub struct TargetStatus {
@@ -49,23 +52,16 @@ fn check(name: &str, t: &TargetConfig) -> TargetStatus {
         return s;
     }
     let run = |argv: Vec<String>| -> Result<String, String> {
-        let full = match &t.ssh {
-            Some(_) => {
-                let mut a = ssh_argv(t)?;
-                a.push(remote_command(&argv));
-                a
-            }
-            None => argv,
-        };
-        let out = std::process::Command::new(&full[0])
-            .args(&full[1..])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| format!("{}: {e}", full[0]))?;
+        let full = t.argv_on_target(&argv)?;
+        let out = crate::command::run(
+            std::process::Command::new(&full[0]).args(&full[1..]),
+            CHECK_LIMIT,
+        )
+        .map_err(|e| format!("{} {e}", full[0]))?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+            Err(crate::command::last_error_line(&out))
         }
     };
     match run(vec!["sh".into(), "-c".into(), "uname -sm; uname -n".into()]) {
