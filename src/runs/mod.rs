@@ -249,7 +249,7 @@ impl Runs {
             )));
         }
         let text = std::fs::read_to_string(&config_path).unwrap_or_default();
-        let target = crate::targets::choose(&self.settings.targets, target, &text)
+        let target = crate::targets::choose(&self.settings.targets, target, config_name, &text)
             .map_err(ApiError::BadRequest)?
             .map(|(name, config)| crate::targets::proxy::TargetSpec { name, config });
         let created_at = now_ms();

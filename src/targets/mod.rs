@@ -270,11 +270,14 @@ pub fn remote_command(argv: &[String]) -> String {
 }
 
 /// Which target a run goes to: the one asked for, else the config's own
-/// (`target = "NAME"`, or rollouts' `ssh_target = "user@host:port"`), else
-/// none (this machine).
+/// (a top-level `target = "NAME"` naming a target of devloop.toml, or
+/// rollouts' `ssh_target = "user@host:port"`), else none (this machine).
+/// `target` is a common word in eval configs (the expected answer), so a
+/// config's `target` that names no target is not a request to go anywhere.
 pub fn choose(
     targets: &Targets,
     asked: Option<&str>,
+    config_name: &str,
     config_text: &str,
 ) -> Result<Option<(String, TargetConfig)>, String> {
     let named = |name: &str| -> Result<Option<(String, TargetConfig)>, String> {
@@ -299,10 +302,12 @@ pub fn choose(
     if let Some(name) = asked {
         return named(name);
     }
-    if let Some(name) = config_value(config_text, "target") {
-        return named(&name);
+    if let Some(name) = config_value(config_name, config_text, "target") {
+        if targets.contains_key(&name) {
+            return named(&name);
+        }
     }
-    if let Some(dest) = config_value(config_text, "ssh_target") {
+    if let Some(dest) = config_value(config_name, config_text, "ssh_target") {
         if let Some((name, t)) = targets
             .iter()
             .find(|(_, t)| t.ssh.as_deref() == Some(&dest))
@@ -315,14 +320,14 @@ pub fn choose(
     Ok(None)
 }
 
-/// `key = "value"` (or `key: "value"`, `"key": "value"`) at the start of a
-/// line of a config, whatever its language.
-fn config_value(text: &str, key: &str) -> Option<String> {
+/// A top-level string setting of a config: parsed for TOML, YAML and JSON;
+/// for Python, `key = "value"` at the start of an unindented line.
+fn config_value(name: &str, text: &str, key: &str) -> Option<String> {
+    if let Some(v) = crate::configs::declarative_value(name, text) {
+        return v.get(key)?.as_str().map(str::to_string);
+    }
     text.lines().find_map(|line| {
-        let l = line.trim_start();
-        let rest = l
-            .strip_prefix(key)
-            .or_else(|| l.strip_prefix(&format!("\"{key}\"")))?;
+        let rest = line.strip_prefix(key)?;
         let rest = rest.trim_start();
         let rest = rest
             .strip_prefix('=')
@@ -415,7 +420,7 @@ mod tests {
         let mut targets = Targets::new();
         targets.insert("gpu".into(), TargetConfig::from_ssh("me@gpu:22"));
         let pick = |asked: Option<&str>, text: &str| {
-            choose(&targets, asked, text).map(|t| t.map(|(n, _)| n))
+            choose(&targets, asked, "c.py", text).map(|t| t.map(|(n, _)| n))
         };
         assert_eq!(pick(None, "x = 1\n"), Ok(None));
         assert_eq!(pick(None, "target = \"gpu\"\n"), Ok(Some("gpu".into())));
@@ -424,7 +429,27 @@ mod tests {
             Ok(Some("gpu".into()))
         );
         assert_eq!(
-            pick(None, "    ssh_target='u@other:2'\n"),
+            pick(None, "target = \"Paris\"\n"),
+            Ok(None),
+            "an answer, not a target"
+        );
+        assert_eq!(
+            pick(None, "def f():\n    target = \"gpu\"\n"),
+            Ok(None),
+            "not top level"
+        );
+        assert_eq!(
+            choose(
+                &targets,
+                None,
+                "c.json",
+                "{\"samples\": [{\"target\": \"gpu\"}], \"target\": \"gpu\"}"
+            )
+            .map(|t| t.map(|(n, _)| n)),
+            Ok(Some("gpu".into()))
+        );
+        assert_eq!(
+            pick(None, "ssh_target='u@other:2'\n"),
             Ok(Some("u@other:2".into()))
         );
         assert_eq!(pick(Some("local"), "target = \"gpu\"\n"), Ok(None));
