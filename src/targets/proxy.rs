@@ -76,6 +76,8 @@ struct Proxy {
     bin: String,
     remote: RemoteInfo,
     shared: Arc<Shared>,
+    /// The highest line number replicated, for notes after the last line.
+    max_lineno: std::cell::Cell<u64>,
 }
 
 /// Runs the proxy for the run in `folder`; returns how the run ended.
@@ -99,6 +101,7 @@ pub fn run(folder: &RunFolder, spec: &Spec, target: &TargetSpec) -> anyhow::Resu
             ..Default::default()
         },
         shared: shared.clone(),
+        max_lineno: Default::default(),
     };
     proxy.write_remote();
     let exit = match proxy.prepare() {
@@ -314,8 +317,8 @@ impl Proxy {
         let local_project = self.project.to_string_lossy().into_owned();
         let local_run = self.folder.dir.to_string_lossy().into_owned();
         let map = |s: &str| {
-            s.replace(&local_run, &self.run_dir)
-                .replace(&local_project, &self.workdir)
+            let s = replace_path(s, &local_run, &self.run_dir);
+            replace_path(&s, &local_project, &self.workdir)
         };
         let mut remote = self.spec.clone();
         remote.target = None;
@@ -394,7 +397,7 @@ impl Proxy {
         else {
             return;
         };
-        let lineno = log_max_lineno(&self.folder) + 1;
+        let lineno = self.max_lineno.get() + 1;
         log.note(
             lineno,
             format!("Slurm ended job {job}: {state} ({reason}), not a stop asked for in devloop"),
@@ -530,7 +533,6 @@ impl Proxy {
     /// Replicates the remote log until the run's exit record arrives.
     fn follow(&mut self, log: &mut LogWriter) -> ExitInfo {
         let mut last_seq = log.seq();
-        let mut max_lineno = 0u64;
         let mut down_since: Option<Instant> = None;
         let mut backoff = Duration::from_millis(200);
         let lost_after = Duration::from_secs(self.cfg().lost_after_secs);
@@ -542,7 +544,7 @@ impl Proxy {
                 .unwrap_or_else(|p| p.into_inner())
                 .take()
             {
-                return self.ended_by_slurm(log, max_lineno, &state, &reason);
+                return self.ended_by_slurm(log, &state, &reason);
             }
             let argv = self.remote_argv(&[
                 self.bin.clone(),
@@ -552,7 +554,7 @@ impl Proxy {
                 last_seq.to_string(),
             ]);
             let before = last_seq;
-            let outcome = self.follow_once(&argv, log, &mut last_seq, &mut max_lineno);
+            let outcome = self.follow_once(&argv, log, &mut last_seq);
             if let Some(exit) = outcome {
                 return exit;
             }
@@ -570,7 +572,7 @@ impl Proxy {
                     .is_none()
             {
                 log.note(
-                    max_lineno + 1,
+                    self.max_lineno.get() + 1,
                     format!(
                         "lost: target {} did not answer for {}s; the run may still be going there ({})",
                         self.target.name,
@@ -596,7 +598,6 @@ impl Proxy {
         argv: &[String],
         log: &mut LogWriter,
         last_seq: &mut u64,
-        max_lineno: &mut u64,
     ) -> Option<ExitInfo> {
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
@@ -637,7 +638,7 @@ impl Proxy {
                 log.push_raw(raw);
                 *last_seq = seq;
                 if let Some(n) = record_lineno(raw) {
-                    *max_lineno = (*max_lineno).max(n);
+                    self.max_lineno.set(self.max_lineno.get().max(n));
                 }
                 self.find_result_dir(raw);
                 if reader.buffer().is_empty() {
@@ -651,25 +652,21 @@ impl Proxy {
             }
         }
         let _ = log.flush();
-        let _ = child.kill();
-        let _ = child.wait();
+        // Forgotten before it is reaped, so its pid is never signalled after
+        // another process may have got it.
         *self
             .shared
             .follow_pid
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = None;
+        let _ = child.kill();
+        let _ = child.wait();
         result
     }
 
-    fn ended_by_slurm(
-        &self,
-        log: &mut LogWriter,
-        max_lineno: u64,
-        state: &str,
-        reason: &str,
-    ) -> ExitInfo {
+    fn ended_by_slurm(&self, log: &mut LogWriter, state: &str, reason: &str) -> ExitInfo {
         log.note(
-            max_lineno + 1,
+            self.max_lineno.get() + 1,
             format!("Slurm ended the job without an exit record: {state} ({reason})"),
         );
         let _ = log.flush();
@@ -716,23 +713,7 @@ impl Proxy {
         *known = Some(rel);
     }
 
-    fn start_results_sync(&self) -> std::thread::JoinHandle<()> {
-        let me = ResultsSync {
-            proxy_ssh: self.ssh.clone(),
-            cfg: self.cfg().clone(),
-            workdir: self.workdir.clone(),
-            project: self.project.clone(),
-            shared: self.shared.clone(),
-        };
-        std::thread::spawn(move || {
-            while !me.shared.done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(250));
-                me.tick();
-            }
-        })
-    }
-
-    fn sync_results(&self) {
+    fn results_sync(&self) -> ResultsSync {
         ResultsSync {
             proxy_ssh: self.ssh.clone(),
             cfg: self.cfg().clone(),
@@ -740,7 +721,31 @@ impl Proxy {
             project: self.project.clone(),
             shared: self.shared.clone(),
         }
-        .sync();
+    }
+
+    /// Mirrors the results back every few seconds while the run goes.
+    fn start_results_sync(&self) -> std::thread::JoinHandle<()> {
+        let me = self.results_sync();
+        std::thread::spawn(move || {
+            let mut last: Option<Instant> = None;
+            while !me.shared.done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(250));
+                let known = me
+                    .shared
+                    .result_dir
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_some();
+                if known && last.is_none_or(|t| t.elapsed() >= RESULTS_SYNC_EVERY) {
+                    last = Some(Instant::now());
+                    me.sync();
+                }
+            }
+        })
+    }
+
+    fn sync_results(&self) {
+        self.results_sync().sync();
     }
 }
 
@@ -754,24 +759,6 @@ struct ResultsSync {
 }
 
 impl ResultsSync {
-    fn tick(&self) {
-        thread_local! {
-            static LAST: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
-        }
-        let due = LAST.with(|l| l.get().is_none_or(|t| t.elapsed() >= RESULTS_SYNC_EVERY));
-        if due
-            && self
-                .shared
-                .result_dir
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_some()
-        {
-            LAST.with(|l| l.set(Some(Instant::now())));
-            self.sync();
-        }
-    }
-
     fn sync(&self) {
         let Some(rel) = self
             .shared
@@ -821,20 +808,28 @@ fn run_argv(argv: &[String]) -> Result<String, String> {
     })
 }
 
-/// The highest line number in a log (for a note after its last line).
-fn log_max_lineno(folder: &RunFolder) -> u64 {
-    let index = Mutex::new(crate::log::LogIndex::default());
-    let Ok(mut cursor) = crate::log::Cursor::after(&folder.log_path(), &index, 0) else {
-        return 0;
-    };
-    let mut max = 0;
-    let _ = cursor.read_to_end(1 << 20, |_, raw| {
-        if let Some(n) = record_lineno(raw) {
-            max = max.max(n);
+/// `s` with the path `from` replaced by `to` where it stands as a whole
+/// path or a prefix of one (`/p/x` → `/w/x`, but `/p2/x` is left alone):
+/// the next character must not be one that continues a file name.
+fn replace_path(s: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(from) {
+        let after = &rest[at + from.len()..];
+        out.push_str(&rest[..at]);
+        let continues = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !continues {
+            out.push_str(to);
+        } else {
+            out.push_str(from);
         }
-        true
-    });
-    max
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `{"seq":N,...` → N, without parsing the record.
@@ -912,5 +907,6 @@ mod tests {
         );
         assert_eq!(absolute_on_target("~/x/", "/home/u"), "/home/u/x");
         assert_eq!(absolute_on_target("/shared/x", "/home/u"), "/shared/x");
+        assert_eq!(replace_path("/p/a /p /p2/b", "/p", "/w"), "/w/a /w /p2/b");
     }
 }
