@@ -11,6 +11,16 @@ use serde::Serialize;
 /// gets in the way), syncs it and renames it over `path`: a reader sees the
 /// old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// Like [`write_atomic`] without waiting for the disk: for a file rewritten
+/// every second whose loss in a crash costs nothing (a run's metrics so far).
+pub fn write_json_unsynced<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    write_replacing(path, &serde_json::to_vec(value)?, false)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
@@ -19,7 +29,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("creating a file in {}", dir.display()))?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path)
         .with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())

@@ -42,11 +42,6 @@ impl Cursor {
         })
     }
 
-    /// The seq of the last record read.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
     /// Reads up to `max_bytes` and hands each complete record after the
     /// starting point, with its seq, to `f`, until `f` returns false. Returns
     /// how many bytes were read: 0 means nothing new is on disk (yet); more

@@ -17,6 +17,6 @@ mod writer;
 pub use cursor::Cursor;
 pub use index::LogIndex;
 pub use page::json_page;
-pub use record::{now_ms, OutputLine, Payload, Record, Stream};
+pub use record::{now_ms, GpuUse, Metrics, OutputLine, Payload, Record, Stream};
 pub use text::{write_text, TextStyle};
 pub use writer::LogWriter;

@@ -40,7 +40,31 @@ pub enum Payload {
         event: serde_json::Value,
     },
     /// What the run's process tree used, once a second.
-    Metrics(crate::supervisor::Metrics),
+    Metrics(Metrics),
+}
+
+/// One sample: a `{"type":"metrics", ...}` record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// CPU time used in the last interval, in % of one core.
+    pub cpu_pct: f64,
+    pub rss_bytes: u64,
+    pub procs: u64,
+    pub threads: u64,
+    /// Bytes read from and written to storage by the live processes.
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+    #[serde(default)]
+    pub gpus: Vec<GpuUse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GpuUse {
+    pub index: u32,
+    /// Memory the run's processes hold on this GPU.
+    pub mem_bytes: u64,
+    /// The GPU's utilisation while the run's processes use it.
+    pub util_pct: u32,
 }
 
 /// A record as stored: `seq` first so a reader can find it by prefix.

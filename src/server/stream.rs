@@ -257,10 +257,20 @@ impl Reading {
 /// An output record with `line` added beside `text`; `None` for records
 /// without text (events), which pass through unchanged.
 fn with_line(raw: &[u8]) -> Option<Vec<u8>> {
-    let mut v: serde_json::Value = serde_json::from_slice(raw).ok()?;
-    let text = v.get("text")?.clone();
-    v.as_object_mut()?.insert("line".into(), text);
-    serde_json::to_vec(&v).ok()
+    use serde::Deserialize;
+    // Spliced, not parsed and written again: the text's JSON is copied as
+    // it stands into a `line` field before the closing brace.
+    memchr::memmem::find(raw, b"\"type\":\"stdout\"")?;
+    let at = memchr::memmem::find(raw, b"\"text\":")? + 7;
+    let mut de = serde_json::Deserializer::from_slice(&raw[at..]);
+    let text = <&serde_json::value::RawValue>::deserialize(&mut de).ok()?;
+    let body = raw.strip_suffix(b"}")?;
+    let mut out = Vec::with_capacity(raw.len() + text.get().len() + 8);
+    out.extend_from_slice(body);
+    out.extend_from_slice(b",\"line\":");
+    out.extend_from_slice(text.get().as_bytes());
+    out.push(b'}');
+    Some(out)
 }
 
 /// Project-wide change notices. A viewer that fell too far behind gets

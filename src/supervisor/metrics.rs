@@ -11,29 +11,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-/// One sample: a `{"type":"metrics", ...}` record.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
-    /// CPU time used in the last interval, in % of one core.
-    pub cpu_pct: f64,
-    pub rss_bytes: u64,
-    pub procs: u64,
-    pub threads: u64,
-    /// Bytes read from and written to storage by the live processes.
-    pub read_bytes: u64,
-    pub write_bytes: u64,
-    #[serde(default)]
-    pub gpus: Vec<GpuUse>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct GpuUse {
-    pub index: u32,
-    /// Memory the run's processes hold on this GPU.
-    pub mem_bytes: u64,
-    /// The GPU's utilisation while the run's processes use it.
-    pub util_pct: u32,
-}
+use crate::log::{GpuUse, Metrics};
 
 /// The totals a run ends with, and the latest sample while it runs
 /// (`metrics.json` in the run folder).
@@ -53,12 +31,6 @@ pub struct Sampler {
     page_size: u64,
     pub totals: Totals,
     nvml: Option<nvml_wrapper::Nvml>,
-}
-
-impl Default for Sampler {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl Sampler {

@@ -12,7 +12,8 @@ pub mod notify;
 mod tree;
 
 pub use lines::{LineNumbers, LineSplitter, MAX_LINE, PARTIAL_DELAY};
-pub use metrics::{GpuUse, Metrics, Sampler, Totals};
+use metrics::Sampler;
+pub use metrics::Totals;
 pub use tree::{kill_cgroup, remove_cgroup};
 
 use std::io::Read;
@@ -383,8 +384,10 @@ impl Supervision {
             if !pids.is_empty() {
                 let m = self.sampler.sample(&pids);
                 log.push(Payload::Metrics(m));
-                let _ =
-                    crate::fsutil::write_json(&self.folder.metrics_path(), &self.sampler.totals);
+                let _ = crate::fsutil::write_json_unsynced(
+                    &self.folder.metrics_path(),
+                    &self.sampler.totals,
+                );
             }
         }
         *wake = (*wake).min(self.last_sample + METRICS_EVERY);
@@ -470,7 +473,7 @@ impl Supervision {
                 let left = if self.keep_daemons {
                     0
                 } else {
-                    self.tree.members().len()
+                    self.tree.members_to_sample().len()
                 };
                 if left == 0 && (drained || now >= at + DRAIN_AFTER_EXIT) {
                     return true;

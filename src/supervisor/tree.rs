@@ -36,9 +36,9 @@ impl RunTree {
         pids
     }
 
-    /// The members as cheaply as they can be known, for sampling: the
-    /// cgroup's list when there is one (nothing can leave it without
-    /// privileges), else the walk of /proc.
+    /// The members as cheaply as they can be known, for sampling and for
+    /// counting what is left: the cgroup's list when there is one (nothing
+    /// can leave it without privileges), else the walk of /proc.
     pub fn members_to_sample(&self) -> Vec<i32> {
         match &self.cgroup {
             Some(cg) => cg.procs(),
