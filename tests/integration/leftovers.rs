@@ -102,15 +102,17 @@ fn stop_sends_sigterm_once_to_each_process() {
     p.config(
         "count.py",
         "import signal, subprocess, sys, time\n\
-         child = subprocess.Popen([sys.executable, '-c', \"import signal, time\\nsignal.signal(signal.SIGTERM, lambda *a: print('child got SIGTERM', flush=True))\\ntime.sleep(3)\"])\n\
+         child = subprocess.Popen([sys.executable, '-c', \"import signal, time\\nsignal.signal(signal.SIGTERM, lambda *a: print('child got SIGTERM', flush=True))\\nprint('child ready', flush=True)\\ntime.sleep(3)\"])\n\
          signal.signal(signal.SIGTERM, lambda *a: print('got SIGTERM', flush=True))\n\
          print('ready', flush=True)\n\
          time.sleep(3)\n",
     );
     let s = Server::start(p.path());
     let id = s.launch("count.py");
-    wait_for_output(p.path(), &id, "ready", |l| l.iter().any(|x| x == "ready"));
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Both have their SIGTERM handlers in place once they said so.
+    wait_for_output(p.path(), &id, "ready", |l| {
+        l.iter().any(|x| x == "ready") && l.iter().any(|x| x == "child ready")
+    });
     let (code, _) = s.post(&format!("/api/runs/{id}/stop"), serde_json::json!({}));
     assert_eq!(code, 200);
     s.wait_ended(&id);

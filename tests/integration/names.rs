@@ -206,6 +206,11 @@ fn results_and_samples_with_any_name_open_compare_and_delete() {
         assert_eq!(page["samples"].as_array().unwrap().len(), ids.len());
         let (code, dist) = s.get(&format!("{r}/distribution"));
         assert_eq!(code, 200, "{stem:?}: {dist}");
+        assert_eq!(
+            dist["with_reward"],
+            ids.len(),
+            "every sample's reward read: {dist}"
+        );
         for id in &ids {
             let (code, one) = s.get(&format!("{r}/samples/{}", segment(id)));
             assert_eq!(code, 200, "{stem:?}/{id:?}: {one}");
@@ -215,6 +220,17 @@ fn results_and_samples_with_any_name_open_compare_and_delete() {
     let (a, b) = (&stems()[0], &stems()[10]);
     let (code, cmp) = s.get(&format!("/api/compare?a={}&b={}", segment(a), segment(b)));
     assert_eq!(code, 200, "{cmp}");
+    let paired: Vec<&str> = cmp["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(paired.len(), ids.len(), "{cmp}");
+    assert!(
+        ids.iter().all(|id| paired.contains(&id.as_str())),
+        "{paired:?}"
+    );
     let (code, _) = s.delete(&format!("/api/results/{}", segment(a)));
     assert_eq!(code, 200);
     assert!(!results.join(a).exists());
@@ -355,8 +371,17 @@ fn logs_follow_against_a_server_that_is_down_says_so_at_once() {
         .spawn()
         .unwrap();
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    // Read on a thread, so a CLI that says nothing fails the test instead
+    // of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = std::io::BufRead::read_line(&mut err, &mut first);
+        let _ = tx.send(first);
+    });
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
     assert!(

@@ -173,7 +173,9 @@ pub fn transcript(sample: &Value) -> (Vec<Value>, Map<String, Value>) {
             .and_then(Value::as_str)
             .and_then(seconds)
             .zip(t0)
-            .map(|(t, t0)| ((t - t0) * 1000.0).round() / 1000.0);
+            // An event stamped a moment before the sample's recorded start
+            // reads as its start, not as "-0.001 s".
+            .map(|(t, t0)| (((t - t0) * 1000.0).round() / 1000.0).max(0.0) + 0.0);
         let d = span_depth(s("span_id"));
         let mut item = match kind {
             "span_begin" => {
