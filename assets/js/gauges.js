@@ -2,17 +2,12 @@
 // run uses one) GPU memory, each with its current and peak value. Fed by the
 // run's `metrics` records (one a second, from its log), so a finished run
 // shows its whole history and a live one moves.
-import { el } from './util.js';
+import { el, fmtBytes } from './util.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** Samples kept for the lines (the peaks count every sample). */
 const KEEP = 600;
 
-/** @param {number} n */
-export function formatBytes(n) {
-  const mib = n / (1 << 20);
-  return mib < 1024 ? `${mib.toFixed(0)} MiB` : `${(mib / 1024).toFixed(1)} GiB`;
-}
 
 class Spark {
   /** @param {string} label @param {(v: number) => string} fmt */
@@ -53,8 +48,8 @@ class Spark {
 export class Gauges {
   constructor() {
     this.cpu = new Spark('CPU', (v) => `${v.toFixed(0)}%`);
-    this.mem = new Spark('Memory', formatBytes);
-    this.gpu = new Spark('GPU memory', formatBytes);
+    this.mem = new Spark('Memory', fmtBytes);
+    this.gpu = new Spark('GPU memory', fmtBytes);
     this.gpu.root.hidden = true;
     this.root = el('div', { class: 'gauges', hidden: true, attrs: { 'aria-label': 'What the run uses' } }, this.cpu.root, this.mem.root, this.gpu.root);
   }

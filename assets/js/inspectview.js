@@ -9,7 +9,7 @@
 
 import { renderMessages } from './conversation.js';
 import { ResultView } from './resultview.js';
-import { el, kids, fmtNum, fmtInt, pretty, shown, sortableHeader } from './util.js';
+import { el, kids, fmtNum, fmtInt, pretty, shown, sortableHeader, fmtDuration } from './util.js';
 
 /** Kinds shown when a transcript opens; the rest are a click away. */
 const SHOWN_KINDS = new Set(['model', 'tool', 'score', 'error', 'retry', 'limit', 'logger']);
@@ -36,8 +36,7 @@ function scoreClass(v) {
 
 /** @param {number|null|undefined} s seconds */
 function fmtSecs(s) {
-  if (s == null || !isFinite(s)) return '';
-  return s < 1 ? `${Math.round(s * 1000)} ms` : s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} m ${Math.round(s % 60)} s`;
+  return s == null ? '' : fmtDuration(s * 1000);
 }
 
 export class InspectView extends ResultView {

@@ -93,7 +93,6 @@ export class LogView {
     this.wrap = localStorage.getItem('devloop.wrap') === '1';
     /** @type {Map<number, import('./logsearch.js').Match>} the filtered rows on screen, by line */
     this.filtered = new Map();
-    this.live = false;
     this._stepping = Promise.resolve();
     this.targetLine = 0;
     this.optsVersion = 0;

@@ -324,9 +324,8 @@ class App {
         onOpenConfig: (runId) => this.openRunConfig(runId),
         // The same config on the same target ("local" when it ran here, not the config's own target).
         onRerun: async (run) => {
-          const res = await api.launch(run.config_name, run.target || 'local');
-          if (res && res.run_id) { this.openRun(res.run_id, { activate: true }); this.loadConfigs(); }
-          return res?.run_id;
+          const res = await this.launch(run.config_name, run.target || 'local');
+          if (!res.ok) throw new Error(res.error || 'launch failed');
         },
         onDeleted: (runId) => { this.runs.remove(runId); this.closeTab(runKey(runId)); this.updateQueue(); },
       });

@@ -24,7 +24,7 @@ export class RunSession {
    * @param {string} runId
    * @param {{ onStatus: (s: RunSession) => void, onComplete: (s: RunSession) => void,
    *   onOpenResult?: (dir: string) => void, onOpenConfig?: (runId: string) => void,
-   *   onRerun?: (run: import('./api.js').Run) => Promise<string|undefined>, onDeleted?: (runId: string) => void }} hooks
+   *   onRerun?: (run: import('./api.js').Run) => Promise<void>, onDeleted?: (runId: string) => void }} hooks
    */
   constructor(runId, hooks) {
     this.runId = runId;
@@ -492,7 +492,7 @@ export class RunSession {
     this._renderHead();
   }
 
-  /** Close transient panels (Esc). Returns true if something was closed. */
+  /** Launches the same config again, on the same target. */
   async _rerun() {
     if (!this.run || !this.hooks.onRerun) return;
     this.rerunBtn.disabled = true;
@@ -518,6 +518,7 @@ export class RunSession {
     }
   }
 
+  /** Close transient panels (Esc). Returns true if something was closed. */
   closePanels() {
     if (!this.deleteBox.hidden) { this.deleteBox.hidden = true; return true; }
     if (!this.confirmBox.hidden) { this.confirmBox.hidden = true; return true; }

@@ -4,8 +4,7 @@
 // not serve (its entry has `error`) is listed greyed with the reason, and can be
 // neither selected, launched nor opened.
 
-import { formatBytes } from './gauges.js';
-import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown, queuePlace } from './util.js';
+import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown, queuePlace, fmtBytes, fmtDuration } from './util.js';
 
 /** Can this config be opened and launched? @param {import('./api.js').ConfigEntry} c */
 const usable = (c) => !c.error;
@@ -283,6 +282,6 @@ export class RunsPane {
 /** "312 MiB · 4.2s CPU": what a run used, when known. @param {import('./api.js').Run} r */
 function runCost(r) {
   if (r.peak_rss_bytes == null) return '';
-  const cpu = r.cpu_seconds == null ? '' : ` · ${r.cpu_seconds < 60 ? r.cpu_seconds.toFixed(1) + 's' : Math.round(r.cpu_seconds / 60) + 'm'} CPU`;
-  return formatBytes(r.peak_rss_bytes) + cpu;
+  const cpu = r.cpu_seconds == null ? '' : ` · ${fmtDuration(r.cpu_seconds * 1000)} CPU`;
+  return fmtBytes(r.peak_rss_bytes) + cpu;
 }

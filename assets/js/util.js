@@ -29,9 +29,10 @@ export function el(tag, props = {}, ...children) {
   return e;
 }
 
-/** @param {number} ms duration in ms → "4.2s", "3m 05s", "1h 02m" */
+/** @param {number} ms duration in ms → "350 ms", "4.2s", "3m 05s", "1h 02m" */
 export function fmtDuration(ms) {
   if (ms == null || !isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   if (s < 10) return s.toFixed(1) + 's';
   if (s < 60) return Math.floor(s) + 's';
@@ -166,10 +167,11 @@ export function fmtAgo(t, now = Date.now()) {
 /** @param {number} n bytes → "1.2 MB" */
 export function fmtBytes(n) {
   if (!isFinite(n)) return '';
-  const u = ['B', 'KB', 'MB', 'GB'];
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+  // 312 MiB, 1.4 GiB: a decimal only where it says something.
+  return (i && n < 10 ? n.toFixed(1) : String(Math.round(n))) + ' ' + u[i];
 }
 
 /** Pretty JSON for display (textContent only). @param {any} v */
