@@ -31,10 +31,13 @@ pub struct Sampler {
     page_size: u64,
     pub totals: Totals,
     nvml: Option<nvml_wrapper::Nvml>,
+    /// The run's cgroup's `cpu.stat`: its CPU time exactly, processes that
+    /// came and went between samples included.
+    cpu_stat: Option<std::path::PathBuf>,
 }
 
 impl Sampler {
-    pub fn new() -> Sampler {
+    pub fn new(cgroup: Option<&std::path::Path>) -> Sampler {
         Sampler {
             ticks: HashMap::new(),
             last: None,
@@ -43,7 +46,37 @@ impl Sampler {
             totals: Totals::default(),
             // No driver here is the common case, not an error.
             nvml: nvml_wrapper::Nvml::init().ok(),
+            cpu_stat: cgroup.map(|d| d.join("cpu.stat")),
         }
+    }
+
+    /// CPU seconds the cgroup has used, when the run has one.
+    fn cgroup_cpu_seconds(&self) -> Option<f64> {
+        let text = std::fs::read_to_string(self.cpu_stat.as_ref()?).ok()?;
+        let usec: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(usec as f64 / 1e6)
+    }
+
+    /// CPU seconds the run used in all, at its end: the cgroup's count, or
+    /// what the kernel summed for every child the supervisor reaped (it is
+    /// the subreaper, so orphans count too), whichever knows more.
+    pub fn final_cpu_seconds(&self) -> f64 {
+        let reaped = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+            .map(|u| {
+                let t =
+                    |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+                t(u.user_time()) + t(u.system_time())
+            })
+            .unwrap_or(0.0);
+        self.cgroup_cpu_seconds()
+            .unwrap_or(0.0)
+            .max(reaped)
+            .max(self.totals.cpu_seconds)
     }
 
     /// Samples the processes `pids` (the run's whole tree).
@@ -69,7 +102,10 @@ impl Sampler {
                 m.write_bytes += io.write_bytes;
             }
         }
-        let used = used_ticks as f64 / self.ticks_per_sec;
+        let used = match self.cgroup_cpu_seconds() {
+            Some(total) => (total - self.totals.cpu_seconds).max(0.0),
+            None => used_ticks as f64 / self.ticks_per_sec,
+        };
         if let Some(last) = self.last {
             let dt = now.duration_since(last).as_secs_f64();
             if dt > 0.0 {
@@ -127,7 +163,7 @@ mod tests {
             .args(["-c", "b = bytearray(80 << 20)\nimport time\nt = time.time()\nwhile time.time() - t < 3: pass\n"])
             .spawn()
             .unwrap();
-        let mut s = Sampler::new();
+        let mut s = Sampler::new(None);
         let pid = child.id() as i32;
         s.sample(&[pid]);
         std::thread::sleep(std::time::Duration::from_millis(1500));

@@ -273,8 +273,10 @@ impl Supervision {
             signal_hook::low_level::pipe::register(sig, write.try_clone().expect("dup"))
                 .expect("signal pipe");
         }
+        let tree = RunTree::new(child.pid, child.cgroup);
+        let sampler = Sampler::new(tree.cgroup_dir());
         Supervision {
-            tree: RunTree::new(child.pid, child.cgroup),
+            tree,
             argv: spec.argv.clone(),
             cwd: spec.cwd.clone(),
             folder: folder.clone(),
@@ -305,7 +307,7 @@ impl Supervision {
             ending: None,
             last_events: Instant::now(),
             write_error_reported: false,
-            sampler: Sampler::new(),
+            sampler,
             alerts: notify::Watcher::new(&spec.notify, &folder.dir),
             last_sample: Instant::now() - METRICS_EVERY,
         }
@@ -571,7 +573,7 @@ impl Supervision {
             ended_at: now_ms(),
             stopped: self.stop_requested,
             peak_rss_bytes: Some(self.sampler.totals.peak_rss_bytes),
-            cpu_seconds: Some(self.sampler.totals.cpu_seconds),
+            cpu_seconds: Some(self.sampler.final_cpu_seconds()),
             ..Default::default()
         };
         match self.status {

@@ -36,6 +36,11 @@ impl RunTree {
         pids
     }
 
+    /// The run's cgroup, when it has one.
+    pub fn cgroup_dir(&self) -> Option<&std::path::Path> {
+        self.cgroup.as_ref().map(|c| c.dir.as_path())
+    }
+
     /// The members as cheaply as they can be known, for sampling and for
     /// counting what is left: the cgroup's list when there is one (nothing
     /// can leave it without privileges), else the walk of /proc.

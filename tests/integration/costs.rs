@@ -145,3 +145,21 @@ fn a_failing_notify_command_is_noted_and_changes_nothing_else() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn cpu_time_counts_children_that_came_and_went_between_samples() {
+    let p = Project::new("");
+    p.config(
+        "bursts.py",
+        "import subprocess, sys\n\
+         for _ in range(15):\n    subprocess.run([sys.executable, '-c', 'import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.1: pass'])\n",
+    );
+    let s = Server::start(p.path());
+    let id = s.launch("bursts.py");
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "succeeded");
+    // 15 children each used 0.1 s of CPU and lived less than a sample's
+    // second; all of it is the run's.
+    let cpu = run["cpu_seconds"].as_f64().unwrap();
+    assert!(cpu >= 1.5, "cpu_seconds {cpu}");
+}
