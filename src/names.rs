@@ -109,7 +109,8 @@ pub fn display(name: &str) -> String {
         .collect()
 }
 
-/// Cuts `s` to at most `max` bytes at a character boundary.
+/// Cuts `s` to at most `max` bytes at a character boundary (names, previews,
+/// transcript items all cut this way).
 pub fn truncate_bytes(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;

@@ -180,14 +180,11 @@ fn first_text(v: &Value) -> String {
 
 fn preview(s: &str, max: usize) -> String {
     // Only the start is shown: a long input is not flattened whole.
-    let mut head = s.len().min(max * 4 + 64);
-    while !s.is_char_boundary(head) {
-        head -= 1;
-    }
-    let flat: String = s[..head].split_whitespace().collect::<Vec<_>>().join(" ");
+    let head = crate::names::truncate_bytes(s, max * 4 + 64);
+    let flat: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &flat[..i]),
-        None if head < s.len() => format!("{flat}…"),
+        None if head.len() < s.len() => format!("{flat}…"),
         None => flat,
     }
 }

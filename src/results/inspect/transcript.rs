@@ -100,11 +100,8 @@ fn cut(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} more bytes)", &s[..end], s.len() - end)
+    let head = crate::names::truncate_bytes(s, max);
+    format!("{head}… ({} more bytes)", s.len() - head.len())
 }
 
 fn compact(v: &Value) -> String {
