@@ -2,32 +2,22 @@
 //! we started (pids are reused), whether it is a zombie, and every process
 //! descended from one.
 
-/// The start time of `pid` in clock ticks since boot (field 22 of
-/// `/proc/PID/stat`), or `None` if there is no such live process.
+use procfs::process::{Process, Stat};
+
+/// `/proc/PID/stat` of a process that is alive (not a zombie).
+fn live_stat(p: &Process) -> Option<Stat> {
+    p.stat().ok().filter(|s| !matches!(s.state, 'Z' | 'X'))
+}
+
+/// The start time of `pid` in clock ticks since boot, or `None` if there is
+/// no such live process.
 pub fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: skip past its last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // `rest` starts at field 3 (state); field 22 is index 19.
-    if fields.first() == Some(&"Z") || fields.first() == Some(&"X") {
-        return None;
-    }
-    fields.get(19)?.parse().ok()
+    live_stat(&Process::new(pid).ok()?).map(|s| s.starttime)
 }
 
 /// True when `pid` is alive and is the same process that had `start`.
 pub fn is_same_process(pid: i32, start: u64) -> bool {
     pid > 0 && start_time(pid) == Some(start)
-}
-
-/// The parent and state of `pid` (fields 4 and 3 of `/proc/PID/stat`).
-fn parent_and_state(pid: i32) -> Option<(i32, char)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    Some((fields.next()?.parse().ok()?, state))
 }
 
 /// Every live (not zombie) process below `root`, children before their own
@@ -36,18 +26,11 @@ fn parent_and_state(pid: i32) -> Option<(i32, char)> {
 /// when that parent died, is in the tree.
 pub fn descendants(root: i32) -> Vec<i32> {
     let mut children: std::collections::HashMap<i32, Vec<i32>> = Default::default();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    let Ok(all) = procfs::process::all_processes() else {
         return Vec::new();
     };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
-        if let Some((ppid, state)) = parent_and_state(pid) {
-            if state != 'Z' && state != 'X' {
-                children.entry(ppid).or_default().push(pid);
-            }
-        }
+    for stat in all.flatten().filter_map(|p| live_stat(&p)) {
+        children.entry(stat.ppid).or_default().push(stat.pid);
     }
     let mut out = Vec::new();
     let mut queue = std::collections::VecDeque::from([root]);
