@@ -337,43 +337,15 @@ impl Results {
             return self.inspect.distribution(name);
         }
         let rows = self.table(name)?;
-        let rewards: Vec<f64> = rows.iter().filter_map(|r| r.reward).collect();
-        let (lo, hi) = rewards
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                (lo.min(x), hi.max(x))
-            });
-        let bins = 10usize;
-        let mut counts = vec![0u64; bins];
-        if !rewards.is_empty() {
-            let width = if hi > lo {
-                (hi - lo) / bins as f64
-            } else {
-                1.0
-            };
-            for x in &rewards {
-                let i = (((x - lo) / width) as usize).min(bins - 1);
-                counts[i] += 1;
-            }
-        }
-        let mut statuses: HashMap<String, u64> = HashMap::new();
-        for r in rows.iter() {
-            let s = if r.malformed.is_some() {
+        Ok(distribution(rows.iter().map(|r| SampleFacts {
+            reward: r.reward,
+            status: if r.malformed.is_some() {
                 "malformed"
             } else {
                 r.status.as_deref().unwrap_or("unknown")
-            };
-            *statuses.entry(s.to_string()).or_default() += 1;
-        }
-        Ok(json!({
-            "samples": rows.len(),
-            "with_reward": rewards.len(),
-            "min": (!rewards.is_empty()).then_some(lo),
-            "max": (!rewards.is_empty()).then_some(hi),
-            "histogram": counts,
-            "statuses": statuses,
-            "with_error": rows.iter().filter(|r| r.error.is_some()).count(),
-        }))
+            },
+            error: r.error.is_some(),
+        })))
     }
 
     /// One sample, whole, with its messages ready to show. `prev`/`next`
@@ -526,4 +498,49 @@ pub(crate) fn sort_rows<T>(
 /// A missing number sorts below every number.
 pub(crate) fn low(x: Option<f64>) -> f64 {
     x.unwrap_or(f64::NEG_INFINITY)
+}
+
+/// What a distribution needs of one sample.
+pub(crate) struct SampleFacts<'a> {
+    pub reward: Option<f64>,
+    pub status: &'a str,
+    pub error: bool,
+}
+
+/// Reward histogram (10 bins over the observed range), status counts and
+/// how many samples have an error: the result view's distribution.
+pub(crate) fn distribution<'a>(samples: impl Iterator<Item = SampleFacts<'a>>) -> Value {
+    let (mut rewards, mut statuses, mut with_error, mut n) = (Vec::new(), HashMap::new(), 0, 0);
+    for s in samples {
+        n += 1;
+        rewards.extend(s.reward);
+        *statuses.entry(s.status.to_string()).or_insert(0u64) += 1;
+        with_error += usize::from(s.error);
+    }
+    let (lo, hi) = rewards
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    let bins = 10usize;
+    let mut counts = vec![0u64; bins];
+    if !rewards.is_empty() {
+        let width = if hi > lo {
+            (hi - lo) / bins as f64
+        } else {
+            1.0
+        };
+        for x in &rewards {
+            counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
+        }
+    }
+    json!({
+        "samples": n,
+        "with_reward": rewards.len(),
+        "min": (!rewards.is_empty()).then_some(lo),
+        "max": (!rewards.is_empty()).then_some(hi),
+        "histogram": counts,
+        "statuses": statuses,
+        "with_error": with_error,
+    })
 }

@@ -798,33 +798,13 @@ impl Inspect {
     pub fn distribution(&self, name: &str) -> ApiResult<Value> {
         let log = self.open(name)?;
         let rows = self.rows(&log)?;
-        let rewards: Vec<f64> = rows.iter().filter_map(|r| r.reward).collect();
-        let (lo, hi) = rewards
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                (lo.min(x), hi.max(x))
-            });
-        let mut counts = vec![0u64; 10];
-        if !rewards.is_empty() {
-            let width = if hi > lo { (hi - lo) / 10.0 } else { 1.0 };
-            for x in &rewards {
-                counts[(((x - lo) / width) as usize).min(9)] += 1;
+        Ok(super::distribution(rows.iter().map(|r| {
+            super::SampleFacts {
+                reward: r.reward,
+                status: &r.status,
+                error: r.error.is_some(),
             }
-        }
-        let mut statuses: Map<String, Value> = Map::new();
-        for r in rows.iter() {
-            let n = statuses.get(&r.status).and_then(Value::as_u64).unwrap_or(0);
-            statuses.insert(r.status.clone(), json!(n + 1));
-        }
-        Ok(json!({
-            "samples": rows.len(),
-            "with_reward": rewards.len(),
-            "min": (!rewards.is_empty()).then_some(lo),
-            "max": (!rewards.is_empty()).then_some(hi),
-            "histogram": counts,
-            "statuses": statuses,
-            "with_error": rows.iter().filter(|r| r.error.is_some()).count(),
-        }))
+        })))
     }
 
     /// Two logs sample by sample (same id and epoch): every scorer's value
