@@ -322,9 +322,12 @@ impl TextSearch {
 
     /// True if the file contains the needle; false if it cannot be read.
     fn in_file(&mut self, path: &Path) -> bool {
-        let Ok(mut f) = File::open(path) else {
-            return false;
-        };
+        File::open(path).is_ok_and(|f| self.in_reader(f))
+    }
+
+    /// True if what `r` yields contains the needle (ASCII case folded),
+    /// read 256 KiB at a time; false if it cannot be read.
+    pub fn in_reader(&mut self, mut f: impl Read) -> bool {
         let keep = self.finder.needle().len().saturating_sub(1);
         if self.buf.len() < keep + SEARCH_CHUNK {
             self.buf.resize(keep + SEARCH_CHUNK, 0);

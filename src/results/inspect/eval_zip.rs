@@ -161,13 +161,16 @@ impl EvalZip {
 
     /// True if the sample's entry, lower-cased as ASCII, contains `needle`
     /// (already lower-case).
-    pub fn entry_contains(&mut self, id: &str, epoch: u64, needle: &[u8]) -> bool {
-        match self.read(&format!("samples/{id}_epoch_{epoch}.json")) {
-            Ok(mut bytes) => {
-                bytes.make_ascii_lowercase();
-                memchr::memmem::find(&bytes, needle).is_some()
-            }
-            Err(_) => false,
-        }
+    /// Whether a sample's entry holds the search's text, decompressed and
+    /// searched a piece at a time, never whole.
+    pub fn entry_contains(
+        &mut self,
+        id: &str,
+        epoch: u64,
+        search: &mut crate::results::samples::TextSearch,
+    ) -> bool {
+        self.zip
+            .by_name(&format!("samples/{id}_epoch_{epoch}.json"))
+            .is_ok_and(|entry| search.in_reader(entry))
     }
 }

@@ -647,6 +647,7 @@ impl Inspect {
                 Format::Eval => eval_zip::EvalZip::open(&log.path).ok(),
                 Format::Json => None,
             };
+            let mut search = super::samples::TextSearch::new(n.as_bytes());
             hits.retain(|r| {
                 let own = serde_json::to_string(r)
                     .unwrap_or_default()
@@ -655,11 +656,11 @@ impl Inspect {
                     return true;
                 }
                 match (&mut zip, &log.json) {
-                    (Some(z), _) => z.entry_contains(&r.sample_id, r.epoch, n.as_bytes()),
+                    (Some(z), _) => z.entry_contains(&r.sample_id, r.epoch, &mut search),
                     (None, Some(j)) => j
                         .samples
                         .get(r.index)
-                        .is_some_and(|raw| raw.get().to_ascii_lowercase().contains(&n)),
+                        .is_some_and(|raw| search.in_reader(raw.get().as_bytes())),
                     _ => false,
                 }
             });
