@@ -105,10 +105,15 @@ impl Runs {
         Ok(runs.into_iter().map(|r| self.fresh(r)).collect())
     }
 
-    /// Runs as the index has them, reading no run folder: for linking runs
-    /// to results or configs, where line counts and metrics do not matter.
+    /// Runs as the index has them, with only the result folder a running
+    /// run announced (the index learns it at the end): for linking runs to
+    /// results and configs, where line counts and metrics do not matter.
     pub fn list_indexed(&self, limit: usize) -> ApiResult<Vec<Run>> {
-        Ok(self.store().list(limit)?)
+        let mut runs = self.store().list(limit)?;
+        for run in runs.iter_mut().filter(|r| r.status == RunStatus::Running) {
+            run.result_dir = self.folder(&run.run_id).read_result_dir();
+        }
+        Ok(runs)
     }
 
     /// Adds what only the run folder knows yet (line count, result folder),
