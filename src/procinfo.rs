@@ -2,17 +2,21 @@
 //! we started (pids are reused), whether it is a zombie, and every process
 //! descended from one.
 
-use procfs::process::{Process, Stat};
+use procfs::process::Stat;
+use procfs::FromRead;
 
-/// `/proc/PID/stat` of a process that is alive (not a zombie).
-fn live_stat(p: &Process) -> Option<Stat> {
-    p.stat().ok().filter(|s| !matches!(s.state, 'Z' | 'X'))
+/// `/proc/PID/stat` of a process that is alive (not a zombie), read as one
+/// file (this runs for every process on the machine in a walk).
+pub fn live_stat(pid: i32) -> Option<Stat> {
+    Stat::from_file(format!("/proc/{pid}/stat"))
+        .ok()
+        .filter(|s| !matches!(s.state, 'Z' | 'X'))
 }
 
 /// The start time of `pid` in clock ticks since boot, or `None` if there is
 /// no such live process.
 pub fn start_time(pid: i32) -> Option<u64> {
-    live_stat(&Process::new(pid).ok()?).map(|s| s.starttime)
+    live_stat(pid).map(|s| s.starttime)
 }
 
 /// True when `pid` is alive and is the same process that had `start`.
@@ -26,10 +30,13 @@ pub fn is_same_process(pid: i32, start: u64) -> bool {
 /// when that parent died, is in the tree.
 pub fn descendants(root: i32) -> Vec<i32> {
     let mut children: std::collections::HashMap<i32, Vec<i32>> = Default::default();
-    let Ok(all) = procfs::process::all_processes() else {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    for stat in all.flatten().filter_map(|p| live_stat(&p)) {
+    let pids = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok());
+    for stat in pids.filter_map(live_stat) {
         children.entry(stat.ppid).or_default().push(stat.pid);
     }
     let mut out = Vec::new();

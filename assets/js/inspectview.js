@@ -89,29 +89,31 @@ export class InspectView extends ResultView {
   /** @param {any} page */
   _renderRows(page) {
     const scorers = page.scorers || [];
-    if (!this.ncols || scorers.join('\n') !== this.scorers.join('\n')) { this.scorers = scorers; this._columns(scorers); }
+    // The header follows the log's scorers (set once, and when they change).
+    if (this.columnsFor !== scorers.join('\n')) { this.columnsFor = scorers.join('\n'); this.scorers = scorers; this._columns(scorers); }
     super._renderRows(page);
-    const rows = page.samples.map((s) => {
-      const tr = el('tr', { class: 'srow' + (s.error ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
-        el('td', { class: 'num dim', text: String(s.index) }),
-        el('td', { class: 'mono sid', text: shown(s.sample_id) }),
-        el('td', { class: 'num dim', text: String(s.epoch) }),
-        ...scorers.map((k) => {
-          const sc = s.scores[k];
-          return el('td', { class: 'score ' + (sc ? scoreClass(sc.value) : ''), text: sc ? scoreText(sc.value) : '', attrs: { title: sc ? [sc.answer && `answer: ${scoreText(sc.answer)}`, sc.explanation && `explanation: ${scoreText(sc.explanation)}`].filter(Boolean).join('\n') : '' }, dataset: { scorer: k } });
-        }),
-        el('td', { class: 'target', text: s.target, attrs: { title: s.target } }),
-        el('td', { class: 'input', text: s.input, attrs: { title: s.input } }),
-        el('td', { class: 'num', text: s.tokens == null ? '' : fmtInt(s.tokens) }),
-        el('td', { class: 'num', text: fmtSecs(s.time) }),
-        el('td', { class: 'err', text: s.error || s.limit || '', attrs: { title: s.error || s.limit || '' } }));
-      tr.addEventListener('click', () => this.openSample(s.id));
-      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.openSample(s.id); });
-      return tr;
-    });
-    kids(this.tbody, ...rows);
-    if (!rows.length) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: page.all ? 'No sample matches these filters.' : 'No sample has finished yet.' })));
   }
+
+  /** @param {any} s an Inspect sample row */
+  _rowCells(s) {
+    return [
+      el('td', { class: 'num dim', text: String(s.index) }),
+      el('td', { class: 'mono sid', text: shown(s.sample_id) }),
+      el('td', { class: 'num dim', text: String(s.epoch) }),
+      ...this.scorers.map((k) => {
+        const sc = s.scores[k];
+        return el('td', { class: 'score ' + (sc ? scoreClass(sc.value) : ''), text: sc ? scoreText(sc.value) : '', attrs: { title: sc ? [sc.answer && `answer: ${scoreText(sc.answer)}`, sc.explanation && `explanation: ${scoreText(sc.explanation)}`].filter(Boolean).join('\n') : '' }, dataset: { scorer: k } });
+      }),
+      el('td', { class: 'target', text: s.target, attrs: { title: s.target } }),
+      el('td', { class: 'input', text: s.input, attrs: { title: s.input } }),
+      el('td', { class: 'num', text: s.tokens == null ? '' : fmtInt(s.tokens) }),
+      el('td', { class: 'num', text: fmtSecs(s.time) }),
+      el('td', { class: 'err', text: s.error || s.limit || '', attrs: { title: s.error || s.limit || '' } }),
+    ];
+  }
+
+  /** @param {{all: number}} page */
+  _emptyText(page) { return page.all ? 'No sample matches these filters.' : 'No sample has finished yet.'; }
 
   /** @param {any} d */
   _renderSample(d) {

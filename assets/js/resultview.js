@@ -100,6 +100,8 @@ export class ResultView {
       el('div', { class: 'spacer' }), this.countLabel);
 
     this.thead = sortableHeader(COLUMNS, (key) => this._sortBy(key));
+    /** Columns of the table, for messages that span it. */
+    this.ncols = COLUMNS.length;
     this.tbody = el('tbody');
     this.table = el('table', { class: 'samples-table' }, el('thead', {}, this.thead), this.tbody);
     this.pager = el('div', { class: 'pager' });
@@ -247,31 +249,44 @@ export class ResultView {
       this._renderRows(page);
     } catch (e) {
       if (seq !== this.reqSeq) return;
-      kids(this.tbody, el('tr', {}, el('td', { class: 'rv-table-msg err', text: `Could not load samples: ${e.message}`, attrs: { colspan: '6' } })));
+      kids(this.tbody, el('tr', {}, el('td', { class: 'rv-table-msg err', text: `Could not load samples: ${e.message}`, attrs: { colspan: String(this.ncols) } })));
     } finally {
       if (seq === this.reqSeq) this.table.classList.remove('loading');
     }
   }
 
+  /**
+   * One sample's cells in the table (a subclass shows its own columns).
+   * @param {import('./api.js').SampleRow} s
+   */
+  _rowCells(s) {
+    return [
+      el('td', { class: 'num dim', text: String(s.index) }),
+      el('td', { class: 'mono sid', text: shown(s.id) }),
+      el('td', { class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }),
+      el('td', { class: 'status', text: s.status || '' }),
+      el('td', { class: 'num', text: s.turns == null ? '' : String(s.turns) }),
+      el('td', { class: 'err', attrs: { title: [s.error || s.malformed, s.warning].filter(Boolean).join('\n') } },
+        s.malformed ? `malformed: ${s.malformed}` : s.error || '',
+        // Read, but from an earlier line than the last (the last one is broken).
+        s.warning ? el('span', { class: 'row-warning', text: '⚠ last line broken', attrs: { title: s.warning } }) : null),
+    ];
+  }
+
+  /** What an empty table says. @param {{all: number}} page */
+  _emptyText(page) { return page.all ? 'No sample matches these filters.' : 'No samples yet.'; }
+
   /** @param {import('./api.js').SamplePage} page */
   _renderRows(page) {
     const rows = page.samples.map((s) => {
       const tr = el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
-        el('td', { class: 'num dim', text: String(s.index) }),
-        el('td', { class: 'mono sid', text: shown(s.id) }),
-        el('td', { class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }),
-        el('td', { class: 'status', text: s.status || '' }),
-        el('td', { class: 'num', text: s.turns == null ? '' : String(s.turns) }),
-        el('td', { class: 'err', attrs: { title: [s.error || s.malformed, s.warning].filter(Boolean).join('\n') } },
-          s.malformed ? `malformed: ${s.malformed}` : s.error || '',
-          // Read, but from an earlier line than the last (the last one is broken).
-          s.warning ? el('span', { class: 'row-warning', text: '⚠ last line broken', attrs: { title: s.warning } }) : null));
+        ...this._rowCells(s));
       tr.addEventListener('click', () => this.openSample(s.id));
       tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.openSample(s.id); });
       return tr;
     });
     kids(this.tbody, ...rows);
-    if (!rows.length) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: '6' }, text: page.all ? 'No sample matches these filters.' : 'No samples yet.' })));
+    if (!rows.length) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
     const filtered = page.total !== page.all;
     this.countLabel.textContent = filtered ? `${fmtInt(page.total)} of ${fmtInt(page.all)} samples` : `${fmtInt(page.all)} samples`;
     const from = page.total ? page.offset + 1 : 0, to = page.offset + page.samples.length;

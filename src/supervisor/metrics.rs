@@ -86,10 +86,9 @@ impl Sampler {
         let mut ticks = HashMap::with_capacity(pids.len());
         let mut used_ticks = 0u64;
         for &pid in pids {
-            let Ok(p) = procfs::process::Process::new(pid) else {
+            let Some(stat) = crate::procinfo::live_stat(pid) else {
                 continue;
             };
-            let Ok(stat) = p.stat() else { continue };
             let t = stat.utime + stat.stime;
             // A process new since the last sample spent all its time since.
             used_ticks += t.saturating_sub(self.ticks.get(&pid).copied().unwrap_or(0));
@@ -97,7 +96,9 @@ impl Sampler {
             m.procs += 1;
             m.threads += stat.num_threads.max(0) as u64;
             m.rss_bytes += stat.rss * self.page_size;
-            if let Ok(io) = p.io() {
+            if let Ok(io) =
+                <procfs::process::Io as procfs::FromRead>::from_file(format!("/proc/{pid}/io"))
+            {
                 m.read_bytes += io.read_bytes;
                 m.write_bytes += io.write_bytes;
             }
