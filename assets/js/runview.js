@@ -200,13 +200,7 @@ export class RunSession {
     try {
       const run = await api.run(this.runId);
       this.setRun(run);
-      if (run.records > REPLAY_MAX) {
-        const after = Math.max(0, run.records - TAIL_RECORDS);
-        this.stream.lastSeq = after;
-        this.model.markIncomplete();
-        this.eventsGap = after > 0;
-        this._loadDevloopLines();
-      }
+      if (run.records > REPLAY_MAX) this._startAtTail(run.records);
     } catch (e) {
       this.errorBox.hidden = false;
       this.errorBox.textContent = `Could not load run: ${e.message}`;
@@ -241,12 +235,7 @@ export class RunSession {
       try {
         const run = await api.run(this.runId);
         this.setRun(run);
-        if (run.records - this.stream.lastSeq > REPLAY_MAX) {
-          this.stream.lastSeq = Math.max(this.stream.lastSeq, run.records - TAIL_RECORDS);
-          this.model.markIncomplete();
-          this.eventsGap = true;
-          this._loadDevloopLines();
-        }
+        if (run.records - this.stream.lastSeq > REPLAY_MAX) this._startAtTail(run.records);
       } catch { /* the stream's own retry handles a server that is away */ }
     }
     if (this.wantStream) this.stream.start();
@@ -285,11 +274,22 @@ export class RunSession {
     if (!this.logView.follow || st.ended || st.closed || st.state === 'closed') return;
     if (!(records - st.lastSeq > CATCH_UP)) return;
     st.close();
-    st.lastSeq = Math.max(st.lastSeq, records - TAIL_RECORDS);
-    this.model.markIncomplete();
-    this.eventsGap = true;
-    this._loadDevloopLines();
+    this._startAtTail(records);
     if (this.wantStream) st.start();
+  }
+
+  /**
+   * Streams on from the last TAIL_RECORDS of `records`: what is skipped
+   * loads when scrolled to, events are read again for the Samples view, and
+   * devloop's own lines are learnt so the program's line numbers stay right.
+   * @param {number} records
+   */
+  _startAtTail(records) {
+    const after = Math.max(this.stream.lastSeq, records - TAIL_RECORDS, 0);
+    this.stream.lastSeq = after;
+    this.model.markIncomplete();
+    this.eventsGap = after > 0;
+    this._loadDevloopLines();
   }
 
   /** @param {import('./api.js').LogRecord[]} recs */
