@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { renderConversation } from './conversation.js';
 import { resultUsable } from './results.js';
-import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader } from './util.js';
+import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader, deleteWithConfirm } from './util.js';
 
 const PAGE = 100;
 /** @type {[string|null, string][]} */
@@ -54,14 +54,16 @@ export class ResultView {
     this.compareBtn = el('button', { class: 'btn rv-compare', text: 'Compare', attrs: { type: 'button' }, on: { click: () => { if (this.compareSel.value) this.h.onCompare(this.name, this.compareSel.value); } } });
     this.compareSel.addEventListener('change', () => { this.compareBtn.disabled = !this.compareSel.value; });
     // Delete the result folder, after a confirmation.
-    this.deleteBtn = el('button', { class: 'btn rv-delete', text: 'Delete', attrs: { type: 'button', title: 'Delete this result folder' }, on: { click: () => {
-      this.deleteBox.hidden = false;
-      /** @type {HTMLElement} */ (this.deleteBox.querySelector('.confirm-delete')).focus();
-    } } });
-    this.deleteBox = el('div', { class: 'ask-delete rv-delete-box', hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm delete' } },
-      el('span', { text: `Delete the result ${shown(this.name)}? Its folder and every file in it are removed.` }),
-      el('button', { class: 'btn btn-danger confirm-delete', text: 'Delete result', attrs: { type: 'button' }, on: { click: () => this._doDelete() } }),
-      el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => { this.deleteBox.hidden = true; } } }));
+    const del = deleteWithConfirm({
+      title: 'Delete this result folder',
+      question: `Delete the result ${shown(this.name)}? Its folder and every file in it are removed.`,
+      confirm: 'Delete result',
+      extraClass: 'rv-delete-box',
+      onConfirm: () => this._doDelete(),
+    });
+    this.deleteBtn = del.button;
+    this.deleteBtn.classList.add('rv-delete');
+    this.deleteBox = del.box;
     this.meta = el('div', { class: 'rv-meta' });
     this.errorBox = el('div', { class: 'rv-error', hidden: true, attrs: { role: 'alert' } });
     this.metrics = el('div', { class: 'rv-metrics' });
@@ -364,7 +366,6 @@ export class ResultView {
   }
 
   async _doDelete() {
-    this.deleteBox.hidden = true;
     try {
       await api.deleteResult(this.name);
       this.h.onDeleted?.(this.name);

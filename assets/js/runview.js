@@ -8,7 +8,7 @@ import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
 import { LogView } from './logview.js';
 import { SamplesModel, SamplesView, progressBar, setProgressBar } from './samples.js';
-import { el, fmtInt, fmtLaunched, runElapsed, FINAL, resultNameFromDir, shown } from './util.js';
+import { el, fmtInt, fmtLaunched, runElapsed, FINAL, resultNameFromDir, shown, deleteWithConfirm } from './util.js';
 
 /** A finished run with more records than this opens at its tail; older lines load when scrolled to. */
 const REPLAY_MAX = 20_000;
@@ -85,11 +85,17 @@ export class RunSession {
       el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => this.closePanels() } }));
     // Re-run: the same config on the same target; Delete: a finished run, after a confirmation.
     this.rerunBtn = el('button', { class: 'btn run-rerun', text: '↻ Re-run', attrs: { type: 'button' }, hidden: true, on: { click: () => this._rerun() } });
-    this.deleteBtn = el('button', { class: 'btn run-delete', text: 'Delete', attrs: { type: 'button', title: 'Delete this run: its log and folder' }, hidden: true, on: { click: () => this._askDelete() } });
-    this.deleteBox = el('div', { class: 'ask-delete confirm-delete-box', hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm delete' } },
-      el('span', { text: 'Delete this run? Its log and folder are removed; a result it wrote is kept.' }),
-      el('button', { class: 'btn btn-danger confirm-delete', text: 'Delete run', attrs: { type: 'button' }, on: { click: () => this._doDelete() } }),
-      el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => this.closePanels() } }));
+    const del = deleteWithConfirm({
+      title: 'Delete this run: its log and folder',
+      question: 'Delete this run? Its log and folder are removed; a result it wrote is kept.',
+      confirm: 'Delete run',
+      extraClass: 'confirm-delete-box',
+      onConfirm: () => this._doDelete(),
+    });
+    this.deleteBtn = del.button;
+    this.deleteBtn.classList.add('run-delete');
+    this.deleteBtn.hidden = true;
+    this.deleteBox = del.box;
     this.pb = progressBar();
     this.pb.bar.classList.add('pbar-head');
     this.pb.bar.hidden = true;
@@ -502,13 +508,7 @@ export class RunSession {
     } finally { this.rerunBtn.disabled = false; }
   }
 
-  _askDelete() {
-    this.deleteBox.hidden = false;
-    /** @type {HTMLElement} */ (this.deleteBox.querySelector('.confirm-delete')).focus();
-  }
-
   async _doDelete() {
-    this.deleteBox.hidden = true;
     try {
       await api.deleteRun(this.runId);
       this.hooks.onDeleted?.(this.runId);

@@ -219,3 +219,19 @@ export function sortableHeader(cols, onSort) {
   }
   return row;
 }
+
+/**
+ * A Delete button and its inline confirmation ("Delete …? [Delete X] [Cancel]").
+ * @param {{ title: string, question: string, confirm: string, onConfirm: () => void, extraClass?: string }} o
+ */
+export function deleteWithConfirm(o) {
+  const box = el('div', { class: 'ask-delete ' + (o.extraClass || ''), hidden: true, attrs: { role: 'dialog', 'aria-label': 'Confirm delete' } },
+    el('span', { text: o.question }),
+    el('button', { class: 'btn btn-danger confirm-delete', text: o.confirm, attrs: { type: 'button' }, on: { click: () => { box.hidden = true; o.onConfirm(); } } }),
+    el('button', { class: 'btn', text: 'Cancel', attrs: { type: 'button' }, on: { click: () => { box.hidden = true; } } }));
+  const button = el('button', { class: 'btn', text: 'Delete', attrs: { type: 'button', title: o.title }, on: { click: () => {
+    box.hidden = false;
+    /** @type {HTMLElement} */ (box.querySelector('.confirm-delete')).focus();
+  } } });
+  return { button, box };
+}
