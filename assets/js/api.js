@@ -58,6 +58,16 @@
  *   provider: string|null, model: string|null, timestamp: string|null, extra: any }} Message
  * @typedef {{ prev: string|null, next: string|null, position: number, count: number }} SampleNav
  * @typedef {{ id: string, row: SampleRow, sample: any, messages: Message[], nav: SampleNav }} SampleDetail
+ * @typedef {{ value: any, answer?: any, explanation?: string|null }} InspectScore   a scorer's value is any JSON Inspect wrote
+ * @typedef {{ id: string, index: number, sample_id: string, epoch: number, scores: Record<string, InspectScore>,
+ *   target: string, input: string, tokens: number|null, time: number|null, error: string|null, limit: string|null,
+ *   reward: number|null }} InspectRow   a row of an Inspect log's sample table
+ * @typedef {{ total: number, all: number, offset: number, samples: InspectRow[], scorers: string[] }} InspectSamplePage
+ * @typedef {{ kind: string, title?: string, text?: string, t?: number|null, depth?: number, duration?: number|null,
+ *   tokens?: any, cache?: string|null, retries?: number, error?: string|null, limit?: string|null, explanation?: string|null,
+ *   arguments?: string, tool_calls?: string[], type?: string }} TranscriptItem   one event of an Inspect sample, at a glance
+ * @typedef {{ id: string, row: InspectRow, sample: any, messages: Message[], nav: SampleNav, transcript: TranscriptItem[],
+ *   kinds: Record<string, number>, error?: string, query?: any }} InspectSampleDetail
  * @typedef {{ id: string, a: number|null, b: number|null, delta: number|null, changed: boolean }} ComparePair
  * @typedef {{ a: ResultEntry, b: ResultEntry, same_dataset: boolean, changed: number, pairs: ComparePair[] }} Comparison
  *

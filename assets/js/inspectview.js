@@ -40,7 +40,7 @@ function fmtSecs(s) {
 }
 
 export class InspectView extends ResultView {
-  /** @param {string} name @param {any} h */
+  /** @param {string} name @param {ConstructorParameters<typeof ResultView>[1]} h */
   constructor(name, h) {
     super(name, h);
     this.root.classList.add('inspect-view');
@@ -86,7 +86,7 @@ export class InspectView extends ResultView {
     this._renderSortMarks();
   }
 
-  /** @param {any} page */
+  /** @param {import('./api.js').InspectSamplePage} page */
   _renderRows(page) {
     const scorers = page.scorers || [];
     // The header follows the log's scorers (set once, and when they change).
@@ -94,7 +94,7 @@ export class InspectView extends ResultView {
     super._renderRows(page);
   }
 
-  /** @param {any} s an Inspect sample row */
+  /** @param {import('./api.js').InspectRow} s */
   _rowCells(s) {
     return [
       el('td', { class: 'num dim', text: String(s.index) }),
@@ -115,7 +115,7 @@ export class InspectView extends ResultView {
   /** @param {{all: number}} page */
   _emptyText(page) { return page.all ? 'No sample matches these filters.' : 'No sample has finished yet.'; }
 
-  /** @param {any} d */
+  /** @param {import('./api.js').InspectSampleDetail} d */
   _renderSample(d) {
     super._renderSample(d);
     const r = d.row || {};
@@ -128,7 +128,7 @@ export class InspectView extends ResultView {
     kids(this.sampleBody, el('div', { class: 'iv-sample' }, convo, el('div', { class: 'iv-side' }, this._facts(d), this._transcript(d))));
   }
 
-  /** Score details, target, usage, time, error. @param {any} d */
+  /** Score details, target, usage, time, error. @param {import('./api.js').InspectSampleDetail} d */
   _facts(d) {
     const s = d.sample || {};
     const box = el('aside', { class: 'convo-aside iv-facts' });
@@ -158,7 +158,7 @@ export class InspectView extends ResultView {
     return box;
   }
 
-  /** The events, one line each, folded by kind. @param {any} d */
+  /** The events, one line each, folded by kind. @param {import('./api.js').InspectSampleDetail} d */
   _transcript(d) {
     const items = d.transcript || [];
     const counts = d.kinds || {};
@@ -182,7 +182,7 @@ export class InspectView extends ResultView {
     return box;
   }
 
-  /** @param {any} it */
+  /** @param {import('./api.js').TranscriptItem} it */
   _event(it) {
     const bad = it.error ? ' bad' : '';
     const bits = [];
@@ -214,7 +214,7 @@ export class InspectView extends ResultView {
   }
 }
 
-/** Opens the right view for a result name. @param {string} name @param {any} h */
+/** Opens the right view for a result name. @param {string} name @param {ConstructorParameters<typeof ResultView>[1]} h */
 export function makeResultView(name, h) {
   return isInspectLog(name) ? new InspectView(name, h) : new ResultView(name, h);
 }
