@@ -14,7 +14,7 @@ const fed = new WeakMap();
 const PAGE = 1000;
 
 /**
- * @param {{ samples: any, _samplesChanged: () => void }} session a RunSession
+ * @param {{ samples: import('./samples.js').SamplesModel, _samplesChanged: () => void }} session a RunSession
  * @param {import('./api.js').ResultEntry & {done_samples?: number}} entry the log's list entry
  */
 export async function feedRunSamples(session, entry) {
