@@ -148,7 +148,7 @@ export function queuePlace(run, all, max) {
   if (!run || run.status !== 'queued') return '';
   let ahead = 0, running = 0;
   for (const r of all) {
-    if (r.status === 'running') running++;
+    if (r.status === 'running' || r.status === 'pending') running++; // a pending remote run holds a slot too
     else if (r.status === 'queued' && r.run_id !== run.run_id && (r.created_at < run.created_at || (r.created_at === run.created_at && r.run_id < run.run_id))) ahead++;
   }
   return `${ordinal(ahead + 1)} in queue · ${running} running${max ? `, max ${max}` : ''}`;
