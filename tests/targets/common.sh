@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What sshd.sh and slurm.sh share; sourced after each sets SCRIPT (its name
 # in messages), KIND (ssh or slurm: the name of its lock and install log)
 # and STATE_ROOT.
@@ -46,5 +47,41 @@ apt_install() {
   if [ "$rc" != 0 ]; then
     tail -n 20 "$STATE_ROOT/apt-$KIND.log" >&2
     die "apt-get install $* failed (full log: $STATE_ROOT/apt-$KIND.log)"
+  fi
+}
+
+# Writes $1 from stdin only when its content changes, and then sets CHANGED=1.
+CHANGED=""
+write_if_changed() {
+  local tmp
+  tmp="$(mktemp "$1.XXXXXX")"
+  cat >"$tmp"
+  chmod 644 "$tmp"
+  if cmp -s "$tmp" "$1" 2>/dev/null; then
+    rm -f "$tmp"
+  else
+    mv -f "$tmp" "$1"
+    CHANGED=1
+  fi
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+  local rest
+  rest="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  rest="${rest##*) }"
+  [ "${rest%% *}" != Z ]
+}
+
+# running_pid PIDFILE NEEDLE: the pid from PIDFILE when that process is alive
+# and its command line contains NEEDLE (so a recycled pid is not taken for ours).
+running_pid() {
+  local pid
+  [ -f "$1" ] || return 0
+  pid="$(cat "$1" 2>/dev/null || true)"
+  case "$pid" in '' | *[!0-9]*) return 0 ;; esac
+  alive "$pid" || return 0
+  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"; then
+    echo "$pid"
   fi
 }

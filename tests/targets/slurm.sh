@@ -84,26 +84,7 @@ install_missing() {
   apt_install slurm-wlm munge
 }
 
-# true while pid $1 exists and is not a zombie waiting to be reaped
-alive() {
-  local rest
-  rest="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  rest="${rest##*) }"
-  [ "${rest%% *}" != Z ]
-}
 
-# running_pid PIDFILE NEEDLE: the pid from PIDFILE when that process is alive
-# and its command line contains NEEDLE (so a recycled pid is not taken for ours).
-running_pid() {
-  local pid
-  [ -f "$1" ] || return 0
-  pid="$(cat "$1" 2>/dev/null || true)"
-  case "$pid" in '' | *[!0-9]*) return 0 ;; esac
-  alive "$pid" || return 0
-  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"; then
-    echo "$pid"
-  fi
-}
 munged_pid() { running_pid "$MUNGE_PID" "$MUNGE_SOCKET"; }
 ctld_pid() { running_pid "$CTLD_PID" "$CONF"; }
 slurmd_pid() { running_pid "$SLURMD_PID" "$CONF"; }
@@ -169,21 +150,6 @@ pick_proctrack() {
       ;;
     *) die "DEVLOOP_SLURM_PROCTRACK must be cgroup, linuxproc or pgid, got '$DEVLOOP_SLURM_PROCTRACK'" ;;
   esac
-}
-
-# Writes $1 from stdin only when its content changes, and then sets CHANGED=1.
-CHANGED=""
-write_if_changed() {
-  local tmp
-  tmp="$(mktemp "$1.XXXXXX")"
-  cat >"$tmp"
-  chmod 644 "$tmp"
-  if cmp -s "$tmp" "$1" 2>/dev/null; then
-    rm -f "$tmp"
-  else
-    mv -f "$tmp" "$1"
-    CHANGED=1
-  fi
 }
 
 # Writes slurm.conf (and cgroup.conf); sets CHANGED=1 when either changed.

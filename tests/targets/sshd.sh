@@ -80,21 +80,6 @@ ensure_keys() {
   fi
 }
 
-# Writes $1 from stdin only when its content changes, and then sets CHANGED=1.
-CHANGED=""
-write_if_changed() {
-  local tmp
-  tmp="$(mktemp "$1.XXXXXX")"
-  cat >"$tmp"
-  chmod 644 "$tmp"
-  if cmp -s "$tmp" "$1" 2>/dev/null; then
-    rm -f "$tmp"
-  else
-    mv -f "$tmp" "$1"
-    CHANGED=1
-  fi
-}
-
 write_configs() {
   write_if_changed "$SSHD_CONFIG" <<EOF
 # Written by devloop tests/targets/sshd.sh; rewritten by every 'up'.
@@ -157,25 +142,9 @@ $ALIAS,[127.0.0.1]:$PORT,[localhost]:$PORT $(cut -d' ' -f1,2 "$HOST_KEY.pub")
 EOF
 }
 
-# true while pid $1 exists and is not a zombie waiting to be reaped
-alive() {
-  local rest
-  rest="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  rest="${rest##*) }"
-  [ "${rest%% *}" != Z ]
-}
 
 # pid of our listener when it runs, else nothing.
-running_pid() {
-  local pid
-  [ -f "$PID_FILE" ] || return 0
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  case "$pid" in '' | *[!0-9]*) return 0 ;; esac
-  alive "$pid" || return 0
-  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$SSHD_CONFIG"; then
-    echo "$pid"
-  fi
-}
+listener_pid() { running_pid "$PID_FILE" "$SSHD_CONFIG"; }
 
 login_works() {
   ssh -F "$SSH_CONFIG" -o ConnectTimeout=5 "$ALIAS" true </dev/null >/dev/null 2>&1
@@ -194,7 +163,7 @@ children_of() {
 
 stop_sshd() {
   local pid kids
-  pid="$(running_pid)"
+  pid="$(listener_pid)"
   if [ -z "$pid" ]; then
     rm -f "$PID_FILE"
     return 0
@@ -229,10 +198,10 @@ start_sshd() {
   local i
   for i in $(seq 100); do
     if login_works; then
-      say "sshd up on 127.0.0.1:$PORT (pid $(running_pid))"
+      say "sshd up on 127.0.0.1:$PORT (pid $(listener_pid))"
       return 0
     fi
-    if [ "$i" -ge 10 ] && [ -z "$(running_pid)" ]; then
+    if [ "$i" -ge 10 ] && [ -z "$(listener_pid)" ]; then
       tail -c +"$log_from" "$LOG_FILE" >&2
       die "sshd did not stay up on 127.0.0.1:$PORT (port taken? set DEVLOOP_SSH_PORT); log: $LOG_FILE"
     fi
@@ -244,7 +213,7 @@ start_sshd() {
 }
 
 cmd_up() {
-  if [ "$(id -u)" != 0 ] && [ -n "$(running_pid)" ]; then
+  if [ "$(id -u)" != 0 ] && [ -n "$(listener_pid)" ]; then
     say "sshd already up on 127.0.0.1:$PORT (not root: only its pid was checked)"
     return 0
   fi
@@ -258,7 +227,7 @@ cmd_up() {
   CHANGED=""
   write_configs
   local pid
-  pid="$(running_pid)"
+  pid="$(listener_pid)"
   if [ -n "$pid" ] && [ -z "$CHANGED" ] && login_works; then
     say "sshd already up on 127.0.0.1:$PORT (pid $pid)"
     return 0
@@ -292,8 +261,8 @@ case "${1:-}" in
     ;;
   env) cmd_env ;;
   status)
-    if [ -n "$(running_pid)" ] && login_works; then
-      echo "up: 127.0.0.1:$PORT pid $(running_pid)"
+    if [ -n "$(listener_pid)" ] && login_works; then
+      echo "up: 127.0.0.1:$PORT pid $(listener_pid)"
     else
       echo "down"
       exit 1
