@@ -50,7 +50,9 @@ apt_install() {
   fi
 }
 
-# Writes $1 from stdin only when its content changes, and then sets CHANGED=1.
+# Writes $1 from stdin only when its content changes, and then sets CHANGED=1
+# (read by the script that sourced this file).
+# shellcheck disable=SC2034
 CHANGED=""
 write_if_changed() {
   local tmp
