@@ -59,13 +59,14 @@ export function writeResult(dir, name, r) {
   mkdirSync(path.join(root, 'trajectories'), { recursive: true });
   mkdirSync(path.join(root, 'samples'), { recursive: true });
   r.samples.forEach((s, index) => {
-    const traj = { messages: s.messages, rewards: s.reward ?? 0, group: 0, replica: 0, metadata: { sample_data: { n: index } } };
+    // `rewards` (named parts) stands in for the one reward and its score metric, as rollouts writes it.
+    const traj = { messages: s.messages, rewards: s.rewards ?? s.reward ?? 0, group: 0, replica: 0, metadata: { sample_data: { n: index } } };
     writeFileSync(path.join(root, 'trajectories', `${s.id}.jsonl`), JSON.stringify(traj) + '\n');
     writeFileSync(path.join(root, 'samples', `${s.id}.json`), JSON.stringify({
       id: s.id, index, input: s.input ?? { question: `question ${index}` }, ground_truth: s.ground_truth ?? String(index),
-      trajectory: traj, reward: s.reward ?? 0, status: s.status || 'completed',
-      score: { metrics: [{ name: 'correct', value: s.reward ?? 0, weight: 1, metadata: {} }] },
-      metadata: s.error ? { error: s.error } : {},
+      trajectory: traj, status: s.status || 'completed',
+      ...(s.rewards ? {} : { reward: s.reward ?? 0, score: { metrics: [{ name: 'correct', value: s.reward ?? 0, weight: 1, metadata: {} }] } }),
+      metadata: { ...(s.metadata || {}), ...(s.error ? { error: s.error } : {}) },
     }));
   });
   if (r.report !== undefined) {

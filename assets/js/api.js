@@ -42,13 +42,14 @@
  *   error: string|null, run_id?: string|null,
  * }} ResultEntry
  * @typedef {{ summary: ResultEntry, report: any, run_id: string|null }} ResultDetail
- * @typedef {{ samples: number, with_reward: number, min: number|null, max: number|null,
- *   histogram: number[], statuses: Record<string, number>, with_error: number }} Distribution
+ * @typedef {{ samples: number, with_value: number, min: number|null, max: number|null,
+ *   histogram: number[], statuses: Record<string, number>, with_error: number,
+ *   of: string, numbers: string[] }} Distribution   `of` is the number charted; `numbers` are those that could be
  * @typedef {{ id: string, index: number, reward: number|null, status: string|null, turns: number|null,
- *   error: string|null, malformed: string|null, warning?: string }} SampleRow
- * @typedef {{ total: number, all: number, offset: number, samples: SampleRow[] }} SamplePage
+ *   error: string|null, malformed: string|null, warning?: string, components?: Record<string, number> }} SampleRow
+ * @typedef {{ total: number, all: number, offset: number, samples: SampleRow[], components?: string[] }} SamplePage
  * @typedef {{ offset?: number, limit?: number, sort?: string, status?: string, min_reward?: string|number,
- *   max_reward?: string|number, has_error?: boolean|string, q?: string }} SampleQuery
+ *   max_reward?: string|number, has_error?: boolean|string, q?: string, filter?: string }} SampleQuery
  * @typedef {{ kind: "text"|"thinking", text: string, html: string, chars: number }} TextBlock
  * @typedef {{ kind: "tool_call", id: string|null, name: string|null, arguments: string, parse_error: string|null, raw_arguments?: any }} ToolCallBlock
  * @typedef {{ kind: "image", src: string }} ImageBlock
@@ -162,8 +163,8 @@ export const api = {
   results: () => request('/api/results'),
   /** @param {string} name @returns {Promise<ResultDetail>} */
   result: (name) => request(`/api/results/${enc(name)}`),
-  /** @param {string} name @returns {Promise<Distribution>} */
-  distribution: (name) => request(`/api/results/${enc(name)}/distribution`),
+  /** @param {string} name @param {string} [of] the number to chart (default: the reward) @returns {Promise<Distribution>} */
+  distribution: (name, of) => request(`/api/results/${enc(name)}/distribution${qs({ of: of && of !== 'reward' ? of : undefined })}`),
   /** @param {string} name @param {SampleQuery} q @param {AbortSignal} [signal] @returns {Promise<SamplePage>} */
   samples: (name, q, signal) => request(`/api/results/${enc(name)}/samples${qs(q)}`, { signal }),
   /** @param {string} name @param {string} id @param {Record<string, any>} [q] the table's filters and sort, for prev/next @returns {Promise<SampleDetail>} */

@@ -11,7 +11,7 @@ const SHOW_STEP = 500;
 export class CompareView {
   /**
    * @param {string} a @param {string} b
-   * @param {{ onOpenResult: (name: string, sample?: string) => void, onHash: () => void }} h
+   * @param {{ onOpenResult: (name: string, sample?: string) => void, onHash: (push?: boolean) => void }} h
    */
   constructor(a, b, h) {
     this.a = a;
@@ -127,15 +127,15 @@ export class CompareView {
     this.more.hidden = pairs.length <= this.limit;
   }
 
-  /** @param {string} id */
-  async openPair(id) {
+  /** A pair in place of the list; a browser history entry unless `push` is false. @param {string} id @param {boolean} [push] */
+  async openPair(id, push = true) {
     this.pairId = id;
     const seq = ++this.pairSeq;
     this.listPane.hidden = true;
     this.pairPane.hidden = false;
     this._renderPairHead();
     kids(this.pairBody, el('div', { class: 'dim pad', text: 'loading…' }));
-    this.h.onHash();
+    this.h.onHash(push);
     const load = (name) => api.sample(name, id).then((x) => ({ ok: true, x }), (e) => ({ ok: false, e }));
     const [ra, rb] = await Promise.all([load(this.a), load(this.b)]);
     if (seq !== this.pairSeq) return;
@@ -171,16 +171,17 @@ export class CompareView {
     const pairs = this._pairs();
     const i = pairs.findIndex((p) => p.id === this.pairId);
     const p = pairs[i + dir];
-    if (p) this.openPair(p.id);
+    if (p) this.openPair(p.id, false);
   }
 
-  closePair() {
+  /** @param {boolean} [push] */
+  closePair(push = true) {
     if (!this.pairId) return false;
     this.pairId = null;
     this.pairPane.hidden = true;
     this.listPane.hidden = false;
     this._renderPairs();
-    this.h.onHash();
+    this.h.onHash(push);
     return true;
   }
 

@@ -8,7 +8,7 @@
 // the server (conversation.js).
 
 import { renderMessages } from './conversation.js';
-import { ResultView } from './resultview.js';
+import { ResultView, fieldRef } from './resultview.js';
 import { el, kids, fmtNum, fmtInt, pretty, shown, sortableHeader, fmtDuration } from './util.js';
 
 /** Kinds shown when a transcript opens; the rest are a click away. */
@@ -52,6 +52,16 @@ export class InspectView extends ResultView {
 
   tip() { return `Inspect log · ${shown(this.name)}`; }
 
+  /** @param {string} key */
+  _descFirst(key) { return key === 'reward' || key === 'tokens' || key === 'time' || (this.scorers || []).includes(key); }
+
+  /** @param {string} name */
+  _fieldRef(name) { return fieldRef(name, 'scores'); }
+
+  _filterFields() {
+    return ['reward', ...(this.scorers || []), 'scores.NAME.answer', 'tokens', 'time', 'messages', 'status', 'error', 'limit', 'target', 'input', 'epoch', 'sample_id'];
+  }
+
   _renderHead() {
     super._renderHead();
     const s = this.detail?.summary || {};
@@ -73,11 +83,12 @@ export class InspectView extends ResultView {
     }
   }
 
-  /** @param {string[]} scorers */
-  _columns(scorers) {
+  /** The header: a sortable column per scorer (the first is the headline score, "reward"). */
+  _columns() {
+    const scorers = this.scorers || [];
     /** @type {[string|null, string][]} */
     const cols = [['index', '#'], ['id', 'id'], ['epoch', 'epoch'],
-      ...scorers.map((s, i) => /** @type {[string|null, string]} */ ([i === 0 ? 'reward' : null, s])),
+      ...scorers.map((s, i) => /** @type {[string|null, string]} */ ([i === 0 ? 'reward' : s, s])),
       [null, 'target'], [null, 'input'], ['tokens', 'tokens'], ['time', 'time'], ['error', 'error']];
     const row = sortableHeader(cols, (key) => this._sortBy(key));
     this.thead.replaceWith(row);
@@ -90,7 +101,7 @@ export class InspectView extends ResultView {
   _renderRows(page) {
     const scorers = page.scorers || [];
     // The header follows the log's scorers (set once, and when they change).
-    if (this.columnsFor !== scorers.join('\n')) { this.columnsFor = scorers.join('\n'); this.scorers = scorers; this._columns(scorers); }
+    if (this.columnsFor !== scorers.join('\n')) { this.columnsFor = scorers.join('\n'); this.scorers = scorers; this._columns(); this._renderFilterHelp(); }
     super._renderRows(page);
   }
 

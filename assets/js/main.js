@@ -1,6 +1,8 @@
 // devloop's page: wires the panes, the tabs (runs, results, comparisons,
 // configs, datasets: one map of views), the project change feed, the URL
-// (#run=ID&line=N, #result=…, …), keyboard shortcuts and the theme.
+// (#run=ID&line=N, #result=…, …) and the browser history (showing another
+// tab, or opening a sample or a pair, is an entry; Back returns to the
+// previous view), keyboard shortcuts and the theme.
 
 import { api, ApiError, ProjectEvents } from './api.js';
 import { RunSession, runKey } from './runview.js';
@@ -78,6 +80,8 @@ class App {
     this.setupKeys();
     $('#runs-toggle').addEventListener('click', () => this.toggleDrawer());
     $('#drawer-backdrop').addEventListener('click', () => this.toggleDrawer(false));
+    // Back/Forward and hand-edited addresses.
+    window.addEventListener('popstate', () => this.route());
     window.addEventListener('hashchange', () => this.route());
     window.addEventListener('beforeunload', (e) => {
       if (this.ofKind(ConfigView).some((v) => v.isDirty())) { e.preventDefault(); e.returnValue = ''; }
@@ -345,7 +349,7 @@ class App {
       onOpenRun: (id) => this.openRun(id, { activate: true }),
       onCompare: (a, b) => this.openCompare(a, b),
       results: () => this.resultList,
-      onHash: () => this.onViewChanged(key),
+      onHash: (push) => this.onViewChanged(key, push),
       onDeleted: () => { this.closeTab(key); this.loadResults(); },
     }), activate);
     if (sample && v.sampleId !== sample) v.openSample(sample);
@@ -358,7 +362,7 @@ class App {
     const key = compareKey(a, b);
     return this.openView(key, () => new CompareView(a, b, {
       onOpenResult: (name, sample) => this.openResult(name, sample),
-      onHash: () => this.onViewChanged(key),
+      onHash: (push) => this.onViewChanged(key, push),
     }), activate);
   }
 
@@ -394,16 +398,31 @@ class App {
     this.resultsPane.render();
   }
 
-  /** A view's title, status or position changed. @param {string} key */
-  onViewChanged(key) {
+  /**
+   * A view's title, status or position changed; `push` when it moved to
+   * another place (a sample opened or closed) rather than changed in place.
+   * @param {string} key @param {boolean} [push]
+   */
+  onViewChanged(key, push = false) {
     const v = this.views.get(key);
     if (!v) return;
     this.updateTab(v);
     if (this.activeKey === key) {
-      const want = v.hash();
-      if (location.hash !== want) history.replaceState(null, '', want);
+      this.setHash(v.hash(), push);
       this.updateTitle();
     }
+  }
+
+  /**
+   * Put `want` in the address bar: as a new history entry when `push`, else
+   * in place. While the page follows the URL (Back, Forward) it never adds one.
+   * @param {string} want @param {boolean} push
+   */
+  setHash(want, push) {
+    if (location.hash === want || (want === '' && !location.hash)) return;
+    const url = want || location.pathname + location.search;
+    if (push && !this.routing) history.pushState(null, '', url);
+    else history.replaceState(null, '', url);
   }
 
   /** @param {View} v */
@@ -440,7 +459,7 @@ class App {
     // A run's hash may go on with "&line=N" (a line link): keep it.
     const want = v.hash();
     const keep = v instanceof RunSession ? location.hash.startsWith(want) : location.hash === want;
-    if (!keep) history.replaceState(null, '', want);
+    if (!keep) this.setHash(want, true);
     this.updateStreams();
     this.updateTitle();
     this.updateEmpty();
@@ -460,7 +479,7 @@ class App {
       this.activeKey = null;
       const next = keys[idx + 1] || keys[idx - 1];
       if (next && next !== key) this.activate(next);
-      else history.replaceState(null, '', location.pathname + location.search);
+      else this.setHash('', false);
     }
     if (v instanceof RunSession) this.markOpenRuns();
     else if (v instanceof ResultView) this.markOpenResults();
@@ -550,16 +569,29 @@ class App {
     this.runs.tick();
   }
 
-  /** Handle #run=ID[&line=N], #result=NAME[&sample=ID], #compare=A&with=B[&sample=ID], #config=NAME, #dataset=NAME. Returns true if it opened something. */
+  /**
+   * Show what the URL names: #run=ID[&line=N], #result=NAME[&filter=…&sort=…&q=…&sample=ID],
+   * #compare=A&with=B[&sample=ID], #config=NAME, #dataset=NAME. Returns true if it opened something.
+   */
   route() {
+    this.routing = true;
+    try { return this._route(); } finally { this.routing = false; }
+  }
+
+  _route() {
     const h = new URLSearchParams(location.hash.replace(/^#/, ''));
     const id = h.get('run');
     const result = h.get('result'), compare = h.get('compare'), withB = h.get('with'), config = h.get('config'), dataset = h.get('dataset');
-    if (result) { this.openResult(result, h.get('sample') || undefined); return true; }
+    if (result) {
+      const v = this.openResult(result);
+      v.setState(h);
+      return true;
+    }
     if (compare && withB) {
       const v = this.openCompare(compare, withB);
       const smp = h.get('sample');
-      if (smp && v.pairId !== smp) v.openPair(smp);
+      if (smp && v.pairId !== smp) v.openPair(smp, false);
+      else if (!smp && v.pairId) v.closePair(false);
       return true;
     }
     if (config) { this.openConfig(config); return true; }

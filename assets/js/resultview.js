@@ -1,24 +1,34 @@
-// One open result: its summary (metrics, reward histogram, statuses, config,
-// dataset, run link, "Compare with…") and its samples as a table that the
-// server sorts, filters, searches and pages (never all samples at once).
-// Opening a sample shows its conversation in place; j/k step through samples.
+// One open result: its summary (metrics, a histogram of the reward or any
+// reward component, statuses, config, dataset, run link, "Compare with…") and
+// its samples as a table that the server sorts, filters (a filter expression
+// such as `reward > 0.5 and turns < 3`), searches and pages (never all
+// samples at once). A histogram bar or a status chip sets the filter; the
+// filter, sort and search live in the URL. Arrow keys move between rows;
+// opening a sample shows its conversation in place; j/k step through samples.
 
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { renderConversation } from './conversation.js';
 import { resultUsable } from './results.js';
 import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader, deleteWithConfirm } from './util.js';
 
 const PAGE = 100;
-/** @type {[string|null, string][]} */
-const COLUMNS = [
-  ['index', '#'], ['id', 'id'], ['reward', 'reward'], ['status', 'status'], ['turns', 'turns'], [null, 'error'],
-];
+
+/** A field as a filter names it: a plain word, or `under["any key"]`. @param {string} name @param {string} under */
+export function fieldRef(name, under) {
+  return /^[A-Za-z_][\w-]*$/.test(name) && !['and', 'or', 'not', 'true', 'false', 'null'].includes(name) ? name : `${under}[${JSON.stringify(name)}]`;
+}
+
+/** The filter a histogram bar stands for: its range, the last one closed. @param {string} ref @param {number} lo @param {number} hi @param {boolean} last */
+export function binFilter(ref, lo, hi, last) {
+  if (lo === hi) return `${ref} == ${lo}`;
+  return `${ref} >= ${+lo.toPrecision(12)} and ${ref} ${last ? '<=' : '<'} ${+hi.toPrecision(12)}`;
+}
 
 export class ResultView {
   /**
    * @param {string} name
    * @param {{ onOpenRun: (id: string) => void, onCompare: (a: string, b: string) => void,
-   *   results: () => import('./api.js').ResultEntry[], onHash: () => void, onDeleted?: (name: string) => void }} h
+   *   results: () => import('./api.js').ResultEntry[], onHash: (push?: boolean) => void, onDeleted?: (name: string) => void }} h
    */
   constructor(name, h) {
     this.name = name;
@@ -27,7 +37,11 @@ export class ResultView {
     this.h = h;
     /** @type {import('./api.js').ResultDetail|null} */
     this.detail = null;
-    this.q = { sort: 'index', q: '', status: '', min_reward: '', max_reward: '', has_error: false, offset: 0 };
+    this.q = { sort: 'index', q: '', filter: '', offset: 0 };
+    /** @type {string} the number the histogram shows */
+    this.chartOf = 'reward';
+    /** @type {string[]} reward components, a column each */
+    this.components = [];
     /** @type {string|null} */
     this.sampleId = null;
     this.reqSeq = 0;
@@ -43,7 +57,31 @@ export class ResultView {
   }
   tip() { return `result · ${shown(this.name)}`; }
   status() { return this.detail?.summary?.status || 'loading'; }
-  hash() { return `#result=${encodeURIComponent(this.name)}${this.sampleId ? `&sample=${encodeURIComponent(this.sampleId)}` : ''}`; }
+  hash() {
+    /** @type {[string, string][]} */
+    const p = [['result', this.name], ['filter', this.q.filter], ['sort', this.q.sort === 'index' ? '' : this.q.sort], ['q', this.q.q], ['sample', this.sampleId || '']];
+    return '#' + p.filter(([, v]) => v).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  }
+
+  /**
+   * Take the table's state from a URL (Back, a shared link): filter, sort,
+   * search and the open sample.
+   * @param {URLSearchParams} h
+   */
+  setState(h) {
+    const want = { filter: h.get('filter') || '', sort: h.get('sort') || 'index', q: h.get('q') || '' };
+    if (want.filter !== this.q.filter || want.sort !== this.q.sort || want.q !== this.q.q) {
+      Object.assign(this.q, want, { offset: 0 });
+      this.filterInput.value = want.filter;
+      this.search.value = want.q;
+      this._renderSortMarks();
+      this.loadPage();
+    }
+    const sample = h.get('sample');
+    if (sample && sample !== this.sampleId) this.openSample(sample, false);
+    else if (!sample && this.sampleId) this.closeSample(false);
+    else this.h.onHash(false);
+  }
 
   _build() {
     this.heading = el('h2', { class: 'rv-title' });
@@ -82,29 +120,29 @@ export class ResultView {
     // Sample table tools
     this.search = el('input', { class: 'search-input rv-search', attrs: { type: 'search', placeholder: 'Search samples  ( / )', 'aria-label': 'Search samples', spellcheck: 'false' } });
     let timer = 0;
-    this.search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => { this.q.q = this.search.value.trim(); this.q.offset = 0; this.loadPage(); }, 200); });
-    this.search.addEventListener('keydown', (e) => { if (e.key === 'Escape' && this.search.value) { e.stopPropagation(); this.search.value = ''; this.q.q = ''; this.q.offset = 0; this.loadPage(); } });
-    this.statusSel = el('select', { class: 'rv-status-filter', attrs: { 'aria-label': 'Status' } }, el('option', { value: '', text: 'any status' }));
-    this.statusSel.addEventListener('change', () => { this.q.status = this.statusSel.value; this.q.offset = 0; this.loadPage(); });
-    const num = (ph, label) => el('input', { class: 'num-input', attrs: { type: 'number', step: 'any', placeholder: ph, 'aria-label': label } });
-    this.minR = num('min', 'Minimum reward');
-    this.maxR = num('max', 'Maximum reward');
-    for (const [inp, k] of [[this.minR, 'min_reward'], [this.maxR, 'max_reward']]) {
-      inp.addEventListener('change', () => { this.q[k] = inp.value; this.q.offset = 0; this.loadPage(); });
-    }
-    this.errOnly = el('input', { class: 'rv-has-error', attrs: { type: 'checkbox' } });
-    this.errOnly.addEventListener('change', () => { this.q.has_error = this.errOnly.checked; this.q.offset = 0; this.loadPage(); });
+    this.search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => { this.q.q = this.search.value.trim(); this.q.offset = 0; this.loadPage(); this.h.onHash(); }, 200); });
+    this.search.addEventListener('keydown', (e) => { if (e.key === 'Escape' && this.search.value) { e.stopPropagation(); this.search.value = ''; this.q.q = ''; this.q.offset = 0; this.loadPage(); this.h.onHash(); } });
+    // The filter applies on Enter (or leaving the box), not on every key: half an expression is an error.
+    this.filterInput = el('input', { class: 'search-input rv-filter', attrs: { type: 'text', placeholder: 'Filter: reward > 0.5 and turns < 3', 'aria-label': 'Filter expression', spellcheck: 'false', autocomplete: 'off' } });
+    this.filterInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); this.setFilter(this.filterInput.value); }
+      else if (e.key === 'Escape' && this.filterInput.value) { e.stopPropagation(); this.setFilter(''); }
+    });
+    this.filterInput.addEventListener('change', () => this.setFilter(this.filterInput.value));
+    this.filterHelp = el('span', { class: 'rv-filter-help dim', text: '?', attrs: { tabindex: '0', role: 'note' } });
+    this.filterError = el('div', { class: 'rv-filter-error', hidden: true, attrs: { role: 'alert' } });
     this.countLabel = el('span', { class: 'rv-count' });
     this.tools = el('div', { class: 'rv-tools' },
-      this.search, this.statusSel,
-      el('label', { class: 'toggle rv-range' }, 'reward', this.minR, '–', this.maxR),
-      el('label', { class: 'toggle' }, this.errOnly, ' has error'),
-      el('div', { class: 'spacer' }), this.countLabel);
+      this.search, el('div', { class: 'rv-filter-box' }, this.filterInput, this.filterHelp),
+      el('div', { class: 'spacer' }), this.countLabel, this.filterError);
+    this._renderFilterHelp();
 
-    this.thead = sortableHeader(COLUMNS, (key) => this._sortBy(key));
+    this.thead = el('tr');
     /** Columns of the table, for messages that span it. */
-    this.ncols = COLUMNS.length;
+    this.ncols = 0;
+    this._columns();
     this.tbody = el('tbody');
+    this.tbody.addEventListener('keydown', (e) => this._rowKey(e));
     this.table = el('table', { class: 'samples-table' }, el('thead', {}, this.thead), this.tbody);
     this.pager = el('div', { class: 'pager' });
     this.listPane = el('div', { class: 'rv-list' }, head, this.tools, this.table, this.pager);
@@ -120,6 +158,73 @@ export class ResultView {
     this._renderSortMarks();
   }
 
+  /** The table's header: the fixed columns with a sortable one per reward component. */
+  _columns() {
+    /** @type {[string|null, string][]} */
+    const cols = [['index', '#'], ['id', 'id'], ['reward', 'reward'],
+      ...this.components.map((c) => /** @type {[string|null, string]} */ ([c, c])),
+      ['status', 'status'], ['turns', 'turns'], [null, 'error']];
+    const row = sortableHeader(cols, (key) => this._sortBy(key));
+    for (const c of this.components) row.querySelector(`th[data-sort="${CSS.escape(c)}"]`)?.classList.add('col-component');
+    this.thead.replaceWith(row);
+    this.thead = row;
+    this.ncols = cols.length;
+    this._renderSortMarks();
+  }
+
+  /** Keys whose first sort is high to low: more is what one looks for. @param {string} key */
+  _descFirst(key) { return key === 'reward' || key === 'turns' || this.components.includes(key); }
+
+  /** How a filter names field `name` of this kind of result (components, or Inspect's scorers). @param {string} name */
+  _fieldRef(name) { return fieldRef(name, 'components'); }
+
+  /** The fields a filter can name, for the help. */
+  _filterFields() {
+    return ['reward', ...this.components, 'turns', 'status', 'error', 'id', 'index', 'metadata.…'];
+  }
+
+  _renderFilterHelp() {
+    this.filterHelp.title = [
+      'Filter the samples; Enter applies it, Esc clears it.',
+      `Fields: ${this._filterFields().join(', ')}`,
+      'Compare with == != < <= > >=, match text with ~ "regex"; join with and / or / not and ( ).',
+      'Examples: reward > 0.5 and turns < 3 · metadata.difficulty == "hard" · error ~ "timeout" · not error',
+    ].join('\n');
+  }
+
+  /** Filter the table by `expr` (empty for none). @param {string} expr */
+  setFilter(expr) {
+    expr = expr.trim();
+    this.filterInput.value = expr;
+    if (expr === this.q.filter && this.filterError.hidden) return;
+    this.q.filter = expr;
+    this.q.offset = 0;
+    this.loadPage();
+    this._markChips();
+    this.h.onHash();
+  }
+
+  /** Arrow keys move between rows; at a page's edge, to the next or previous page. @param {KeyboardEvent} e */
+  _rowKey(e) {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const tr = /** @type {HTMLElement} */ (e.target).closest('tr.srow');
+    if (!tr) return;
+    e.preventDefault();
+    const down = e.key === 'ArrowDown';
+    const next = /** @type {HTMLElement|null} */ (down ? tr.nextElementSibling : tr.previousElementSibling);
+    if (next && next.classList.contains('srow')) { next.focus(); return; }
+    const p = this.page;
+    if (!p) return;
+    if (down && p.offset + p.samples.length < p.total) { this.q.offset += PAGE; this.loadPage().then(() => this._focusRow('first')); }
+    else if (!down && p.offset > 0) { this.q.offset = Math.max(0, this.q.offset - PAGE); this.loadPage().then(() => this._focusRow('last')); }
+  }
+
+  /** @param {'first'|'last'} which */
+  _focusRow(which) {
+    const rows = this.tbody.querySelectorAll('tr.srow');
+    /** @type {HTMLElement|undefined} */ (rows[which === 'first' ? 0 : rows.length - 1])?.focus();
+  }
+
   async open() {
     await Promise.all([this.loadDetail(), this.loadPage()]);
   }
@@ -131,7 +236,7 @@ export class ResultView {
 
   async loadDetail() {
     try {
-      const [detail, dist] = await Promise.all([api.result(this.name), api.distribution(this.name).catch(() => null)]);
+      const [detail, dist] = await Promise.all([api.result(this.name), api.distribution(this.name, this.chartOf).catch(() => null)]);
       this.detail = detail;
       this.dist = dist;
       this.errorBox.hidden = true;
@@ -180,25 +285,69 @@ export class ResultView {
 
   _renderDist() {
     const dist = this.dist;
-    if (!dist || !dist.with_reward) { kids(this.hist, ); this.hist.hidden = true; }
+    if (!dist || !dist.with_value) { kids(this.hist); this.hist.hidden = true; }
     else {
       this.hist.hidden = false;
+      const of = dist.of || 'reward';
+      const ref = this._fieldRef(of);
       const bins = dist.histogram || [];
-      const max = Math.max(1, ...bins);
       const lo = Number(dist.min), hi = Number(dist.max);
-      const w = (hi - lo) / (bins.length || 1);
-      const bars = bins.map((n, i) => el('div', { class: 'hist-bar', attrs: { title: `${fmtNum(lo + i * w)} – ${fmtNum(lo + (i + 1) * w)}: ${n} sample${n === 1 ? '' : 's'}` } },
-        el('div', { class: 'hist-fill', style: `height:${(n / max * 100).toFixed(1)}%` })));
-      kids(this.hist, 
-        el('div', { class: 'hist-bars' }, ...bars),
-        el('div', { class: 'hist-axis' }, el('span', { text: fmtNum(lo) }), el('span', { class: 'dim', text: 'reward' }), el('span', { text: fmtNum(hi) })));
+      const n = (k) => `${k} sample${k === 1 ? '' : 's'}`;
+      /** @type {HTMLElement[]} */
+      let bars;
+      let axis;
+      if (lo === hi) {
+        // One value: one bar, named by that value, not a range of width zero.
+        const total = bins.reduce((a, b) => a + b, 0);
+        bars = [this._bar(`${of} = ${fmtNum(lo)}: ${n(total)}`, 100, `${ref} == ${lo}`)];
+        axis = el('div', { class: 'hist-axis one' }, el('span', { text: `${of} = ${fmtNum(lo)} for every sample that has one` }));
+      } else {
+        const max = Math.max(1, ...bins);
+        const w = (hi - lo) / (bins.length || 1);
+        bars = bins.map((k, i) => {
+          const a = lo + i * w, b = i === bins.length - 1 ? hi : lo + (i + 1) * w;
+          return this._bar(`${fmtNum(a)} – ${fmtNum(b)}: ${n(k)}`, k / max * 100, k ? binFilter(ref, a, b, i === bins.length - 1) : '');
+        });
+        axis = el('div', { class: 'hist-axis' }, el('span', { text: fmtNum(lo) }), el('span', { class: 'dim', text: of }), el('span', { text: fmtNum(hi) }));
+      }
+      // What to chart: the reward, turns, or any reward component.
+      const numbers = dist.numbers || ['reward'];
+      const pick = el('select', { class: 'hist-of', attrs: { 'aria-label': 'Chart' } }, ...numbers.map((k) => el('option', { value: k, text: k })));
+      pick.value = of;
+      pick.addEventListener('change', () => this.chart(pick.value));
+      kids(this.hist, numbers.length > 1 ? pick : null, el('div', { class: 'hist-bars' }, ...bars), axis);
+      this.hist.setAttribute('aria-label', `Distribution of ${of}`);
     }
     const st = dist ? Object.entries(dist.statuses || {}) : [];
-    kids(this.statuses, ...st.map(([k, n]) => el('span', { class: 'chip st-' + (k === 'completed' ? 'succeeded' : k === 'failed' ? 'failed' : 'queued') }, `${k} ${n}`)),
-      dist && dist.with_error ? el('span', { class: 'chip st-failed' }, `with error ${dist.with_error}`) : null);
-    const cur = this.statusSel.value;
-    kids(this.statusSel, el('option', { value: '', text: 'any status' }), ...st.map(([k]) => el('option', { value: k, text: k })));
-    this.statusSel.value = st.some(([k]) => k === cur) ? cur : '';
+    const chip = (label, cls, expr) => el('button', { class: 'chip ' + cls, text: label, attrs: { type: 'button', title: `Show only these (${expr})` }, dataset: { filter: expr }, on: { click: () => this.setFilter(this.q.filter === expr ? '' : expr) } });
+    kids(this.statuses, ...st.map(([k, c]) => chip(`${k} ${c}`, 'st-' + (k === 'completed' ? 'succeeded' : k === 'failed' ? 'failed' : 'queued'), k === 'malformed' ? 'malformed' : k === 'unknown' ? 'status == null' : `status == ${JSON.stringify(k)}`)),
+      dist && dist.with_error ? chip(`with error ${dist.with_error}`, 'st-failed', 'error') : null);
+    this._markChips();
+  }
+
+  /** A histogram bar; a click filters the table to its range. @param {string} tip @param {number} pct @param {string} expr */
+  _bar(tip, pct, expr) {
+    const b = el('button', { class: 'hist-bar', attrs: { type: 'button', title: expr ? `${tip} · click to show only these` : tip, tabindex: expr ? '0' : '-1' }, dataset: { filter: expr } },
+      el('div', { class: 'hist-fill', style: `height:${pct.toFixed(1)}%` }));
+    if (expr) b.addEventListener('click', () => this.setFilter(this.q.filter === expr ? '' : expr));
+    else b.disabled = true;
+    return b;
+  }
+
+  /** The chip or bar whose filter is the table's shows it. */
+  _markChips() {
+    for (const c of this.root.querySelectorAll('.rv-statuses .chip, .hist-bar')) {
+      const on = !!this.q.filter && /** @type {HTMLElement} */ (c).dataset.filter === this.q.filter;
+      c.classList.toggle('on', on);
+      c.setAttribute('aria-pressed', String(on));
+    }
+  }
+
+  /** Chart another number (a component, turns). @param {string} of */
+  async chart(of) {
+    this.chartOf = of;
+    try { this.dist = await api.distribution(this.name, of); } catch { /* keep the last chart */ }
+    this._renderDist();
   }
 
   /** The "Compare with…" choices: results of the same dataset first. */
@@ -222,10 +371,11 @@ export class ResultView {
   /** @param {string} key */
   _sortBy(key) {
     const cur = this.q.sort;
-    this.q.sort = cur === key ? '-' + key : cur === '-' + key ? key : (key === 'reward' || key === 'turns' ? '-' + key : key);
+    this.q.sort = cur === key ? '-' + key : cur === '-' + key ? key : (this._descFirst(key) ? '-' + key : key);
     this.q.offset = 0;
     this._renderSortMarks();
     this.loadPage();
+    this.h.onHash();
   }
 
   _renderSortMarks() {
@@ -242,15 +392,21 @@ export class ResultView {
     if (!keep) this.table.classList.add('loading');
     const q = this.q;
     try {
-      const page = await api.samples(this.name, {
-        offset: q.offset, limit: PAGE, sort: q.sort, q: q.q, status: q.status,
-        min_reward: q.min_reward, max_reward: q.max_reward, has_error: q.has_error ? 'true' : '',
-      });
+      const page = await api.samples(this.name, { offset: q.offset, limit: PAGE, sort: q.sort, q: q.q, filter: q.filter });
       if (seq !== this.reqSeq) return;
       this.page = page;
+      this.filterError.hidden = true;
+      this.filterInput.classList.remove('bad');
       this._renderRows(page);
     } catch (e) {
       if (seq !== this.reqSeq) return;
+      // A filter the server cannot read: say why beside the box and keep the rows shown.
+      if (e instanceof ApiError && e.status === 400 && /^filter: /.test(e.message)) {
+        this.filterError.hidden = false;
+        this.filterError.textContent = e.message.replace(/^filter: /, '');
+        this.filterInput.classList.add('bad');
+        return;
+      }
       kids(this.tbody, el('tr', {}, el('td', { class: 'rv-table-msg err', text: `Could not load samples: ${e.message}`, attrs: { colspan: String(this.ncols) } })));
     } finally {
       if (seq === this.reqSeq) this.table.classList.remove('loading');
@@ -266,6 +422,10 @@ export class ResultView {
       el('td', { class: 'num dim', text: String(s.index) }),
       el('td', { class: 'mono sid', text: shown(s.id) }),
       el('td', { class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }),
+      ...this.components.map((c) => {
+        const v = s.components?.[c];
+        return el('td', { class: 'num component', text: v == null ? '' : fmtNum(v), dataset: { component: c } });
+      }),
       el('td', { class: 'status', text: s.status || '' }),
       el('td', { class: 'num', text: s.turns == null ? '' : String(s.turns) }),
       el('td', { class: 'err', attrs: { title: [s.error || s.malformed, s.warning].filter(Boolean).join('\n') } },
@@ -280,6 +440,13 @@ export class ResultView {
 
   /** @param {import('./api.js').SamplePage} page */
   _renderRows(page) {
+    // A column per reward component, set when the table's components change.
+    const comps = page.components || [];
+    if (comps.join('\n') !== this.components.join('\n')) {
+      this.components = comps;
+      this._columns();
+      this._renderFilterHelp();
+    }
     const rows = page.samples.map((s) => {
       const tr = el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
         ...this._rowCells(s));
@@ -289,7 +456,8 @@ export class ResultView {
     });
     kids(this.tbody, ...rows);
     if (!rows.length) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
-    const filtered = page.total !== page.all;
+    // With a filter or search on, the count says so even when every sample matches.
+    const filtered = page.total !== page.all || !!this.q.filter || !!this.q.q;
     this.countLabel.textContent = filtered ? `${fmtInt(page.total)} of ${fmtInt(page.all)} samples` : `${fmtInt(page.all)} samples`;
     const from = page.total ? page.offset + 1 : 0, to = page.offset + page.samples.length;
     const prev = el('button', { class: 'btn pager-prev', text: '‹ Prev', attrs: { type: 'button' }, disabled: page.offset <= 0, on: { click: () => { this.q.offset = Math.max(0, this.q.offset - PAGE); this.loadPage(); } } });
@@ -300,14 +468,19 @@ export class ResultView {
 
   // ---- one sample ---------------------------------------------------------------
 
-  /** @param {string} id */
-  async openSample(id) {
+  /**
+   * Show sample `id` in place of the table. Opening one from the table adds
+   * a browser history entry; stepping with j/k replaces it, so Back returns
+   * to the table.
+   * @param {string} id @param {boolean} [push]
+   */
+  async openSample(id, push = true) {
     this.sampleId = id;
     const seq = ++this.sampleSeq;
     this.listPane.hidden = true;
     this.samplePane.hidden = false;
     kids(this.sampleHead, this._backButton(), el('span', { class: 'sv-id mono', text: shown(id) }), el('span', { class: 'dim', text: 'loading…' }));
-    this.h.onHash();
+    this.h.onHash(push);
     try {
       // Prev/next follow the table's filters and order.
       const d = await api.sample(this.name, id, this.q);
@@ -327,13 +500,15 @@ export class ResultView {
   /** @param {import('./api.js').SampleDetail} d */
   _renderSample(d) {
     const nav = d.nav || /** @type {Partial<import('./api.js').SampleNav>} */ ({});
-    const prev = el('button', { class: 'btn sv-prev', text: '‹ k', attrs: { type: 'button', title: 'Previous sample (k)' }, disabled: !nav.prev, on: { click: () => nav.prev && this.openSample(nav.prev) } });
-    const next = el('button', { class: 'btn sv-next', text: 'j ›', attrs: { type: 'button', title: 'Next sample (j)' }, disabled: !nav.next, on: { click: () => nav.next && this.openSample(nav.next) } });
+    const prev = el('button', { class: 'btn sv-prev', text: '‹ k', attrs: { type: 'button', title: 'Previous sample (k)' }, disabled: !nav.prev, on: { click: () => nav.prev && this.openSample(nav.prev, false) } });
+    const next = el('button', { class: 'btn sv-next', text: 'j ›', attrs: { type: 'button', title: 'Next sample (j)' }, disabled: !nav.next, on: { click: () => nav.next && this.openSample(nav.next, false) } });
     const r = d.row || /** @type {Partial<import('./api.js').SampleRow>} */ ({});
     kids(this.sampleHead, 
       this._backButton(),
       el('span', { class: 'sv-id mono', text: shown(d.id) }),
       el('span', { class: 'sv-reward ' + (typeof r.reward === 'number' ? (r.reward > 0 ? 'good' : 'bad') : ''), text: `reward ${fmtNum(r.reward)}` }),
+      // Every part of the reward, so a total is never read without what made it.
+      ...Object.entries(r.components || {}).map(([k, v]) => el('span', { class: 'sv-component mono', dataset: { component: k }, text: `${k} ${fmtNum(v)}` })),
       r.status ? el('span', { class: 'sv-status dim', text: r.status }) : null,
       el('div', { class: 'spacer' }),
       nav.count ? el('span', { class: 'sv-pos dim', text: `${(nav.position ?? 0) + 1} / ${fmtInt(nav.count)}` }) : null,
@@ -344,13 +519,14 @@ export class ResultView {
     this.samplePane.scrollTop = 0;
   }
 
-  closeSample() {
+  /** Back to the table; a history entry unless the URL asked for it. @param {boolean} [push] */
+  closeSample(push = true) {
     if (!this.sampleId) return false;
     this.sampleId = null;
     this.samplePane.hidden = true;
     this.listPane.hidden = false;
     if (this.page) this._renderRows(this.page);
-    this.h.onHash();
+    this.h.onHash(push);
     /** @type {HTMLElement|null} */ (this.tbody.querySelector('tr.current'))?.focus();
     return true;
   }
@@ -383,8 +559,8 @@ export class ResultView {
   handleKey(e) {
     if (!this.sampleId || !this.sampleDetail) return false;
     const nav = this.sampleDetail.nav || {};
-    if (e.key === 'j' && nav.next) { this.openSample(nav.next); return true; }
-    if (e.key === 'k' && nav.prev) { this.openSample(nav.prev); return true; }
+    if (e.key === 'j' && nav.next) { this.openSample(nav.next, false); return true; }
+    if (e.key === 'k' && nav.prev) { this.openSample(nav.prev, false); return true; }
     return false;
   }
 }

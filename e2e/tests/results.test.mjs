@@ -97,28 +97,26 @@ test('sample table: the server sorts, filters, searches and pages', async () => 
   await rv.locator('th[data-sort="reward"][aria-sort="ascending"]').waitFor();
   await page.waitForFunction(() => document.querySelector('.result-view:not([hidden]) tbody td.reward')?.textContent === '0');
 
-  // Status filter.
-  await rv.locator('.rv-status-filter').selectOption('failed');
+  // A status chip filters by that status (and shows it in the filter box); a second click clears it.
+  const box = rv.locator('.rv-filter');
+  await rv.locator('.rv-statuses .chip', { hasText: 'failed 36' }).click();
   await count.filter({ hasText: '36 of 250 samples' }).waitFor();
+  assert.equal(await box.inputValue(), 'status == "failed"');
   assert.deepEqual(new Set(await rv.locator('tbody td.status').allTextContents()), new Set(['failed']));
   assert.match(await rv.locator('tbody td.err').first().textContent(), /ProviderError: boom/);
-  await rv.locator('.rv-status-filter').selectOption('');
-  // "has error"
-  await rv.locator('.rv-has-error').check();
-  await count.filter({ hasText: '36 of 250 samples' }).waitFor();
-  await rv.locator('.rv-has-error').uncheck();
+  await rv.locator('.rv-statuses .chip', { hasText: 'failed 36' }).click();
   await count.filter({ hasText: /^250 samples$/ }).waitFor();
-  // Reward range.
-  await rv.locator('input[aria-label="Minimum reward"]').fill('0.5');
-  await rv.locator('input[aria-label="Minimum reward"]').press('Tab');
-  await rv.locator('input[aria-label="Maximum reward"]').fill('0.5');
-  await rv.locator('input[aria-label="Maximum reward"]').press('Tab');
+  assert.equal(await box.inputValue(), '');
+  // "with error" is a chip too.
+  await rv.locator('.rv-statuses .chip', { hasText: 'with error 36' }).click();
+  await count.filter({ hasText: '36 of 250 samples' }).waitFor();
+  // A reward range, typed.
+  await box.fill('reward >= 0.5 and reward <= 0.5');
+  await box.press('Enter');
   await count.filter({ hasText: '50 of 250 samples' }).waitFor();
   assert.deepEqual(new Set(await rv.locator('tbody td.reward').allTextContents()), new Set(['0.500']));
-  await rv.locator('input[aria-label="Minimum reward"]').fill('');
-  await rv.locator('input[aria-label="Minimum reward"]').press('Tab');
-  await rv.locator('input[aria-label="Maximum reward"]').fill('');
-  await rv.locator('input[aria-label="Maximum reward"]').press('Tab');
+  await box.fill('');
+  await box.press('Enter');
   await count.filter({ hasText: /^250 samples$/ }).waitFor();
 
   // "/" focuses the search; the server searches the samples' files.

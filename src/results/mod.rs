@@ -4,6 +4,7 @@
 //! one sample at a time, and a per-result table of sample rows is built on
 //! first use and kept while the folder does not change.
 
+pub mod filter;
 pub mod inspect;
 pub mod render;
 mod report;
@@ -19,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
+use filter::{FieldSet, Fields, Filter};
 pub use report::ResultSummary;
 pub use samples::SampleRow;
 
@@ -53,6 +55,25 @@ pub struct SampleQuery {
     pub has_error: Option<bool>,
     /// Text to find anywhere in the sample's files (case-insensitive).
     pub q: Option<String>,
+    /// A filter expression (see [`filter`]): `reward > 0.5 and turns < 3`.
+    pub filter: Option<String>,
+}
+
+impl SampleQuery {
+    /// The filter expression, parsed and checked against the table's fields.
+    pub(crate) fn filter(&self, known: &FieldSet) -> ApiResult<Option<Filter>> {
+        match self
+            .filter
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => Ok(None),
+            Some(src) => Filter::parse_for(src, known)
+                .map(Some)
+                .map_err(|e| ApiError::BadRequest(format!("filter: {e}"))),
+        }
+    }
 }
 
 impl Results {
@@ -256,6 +277,7 @@ impl Results {
             && q.min_reward.is_none()
             && q.max_reward.is_none()
             && q.has_error.is_none()
+            && q.filter.as_deref().is_none_or(|f| f.trim().is_empty())
             && q.sort.as_deref().is_none_or(|s| s == "index");
         if plain && !self.fresh_table(name, &dir) {
             let report = report::report_value(&dir);
@@ -268,8 +290,10 @@ impl Results {
                 .take(limit)
                 .map(|(i, id)| samples::row(&dir, id, i))
                 .collect();
+            let components = component_names(&page);
             return Ok(
-                json!({ "total": ids.len(), "all": ids.len(), "offset": offset, "samples": page }),
+                json!({ "total": ids.len(), "all": ids.len(), "offset": offset,
+                "samples": page, "components": components }),
             );
         }
         let (rows, hits) = self.select(name, &dir, q, needle.as_deref())?;
@@ -277,7 +301,10 @@ impl Results {
         let total = hits.len();
         let offset = q.offset.unwrap_or(0).min(total);
         let page: Vec<&SampleRow> = hits.into_iter().skip(offset).take(limit).collect();
-        Ok(json!({ "total": total, "all": rows.len(), "offset": offset, "samples": page }))
+        Ok(
+            json!({ "total": total, "all": rows.len(), "offset": offset, "samples": page,
+            "components": component_names(&rows) }),
+        )
     }
 
     /// The rows of result `name` that pass the query's filters, in its
@@ -290,8 +317,11 @@ impl Results {
         needle: Option<&str>,
     ) -> ApiResult<(Arc<Vec<SampleRow>>, Vec<usize>)> {
         let rows = self.table(name)?;
+        let known = fields_of(&rows);
+        let expr = q.filter(&known)?;
         let mut hits: Vec<&SampleRow> = rows
             .iter()
+            .filter(|r| expr.as_ref().is_none_or(|f| f.matches(r)))
             .filter(|r| {
                 q.status
                     .as_deref()
@@ -323,6 +353,7 @@ impl Results {
                     "reward" => Box::new(|a, b| low(a.reward).total_cmp(&low(b.reward))),
                     "status" => Box::new(|a, b| a.status.cmp(&b.status)),
                     "turns" => Box::new(|a, b| a.turns.cmp(&b.turns)),
+                    k if known.names.contains(k) => filter::by_field(k),
                     _ => return None,
                 })
             },
@@ -331,21 +362,30 @@ impl Results {
         Ok((rows, positions))
     }
 
-    /// Reward histogram (10 bins over the observed range) and status counts.
-    pub fn distribution(&self, name: &str) -> ApiResult<Value> {
+    /// Histogram of the reward, or of another number (`of`: a component,
+    /// `turns`), and status counts.
+    pub fn distribution(&self, name: &str, of: Option<&str>) -> ApiResult<Value> {
         if inspect::Inspect::owns(name) {
-            return self.inspect.distribution(name);
+            return self.inspect.distribution(name, of);
         }
         let rows = self.table(name)?;
-        Ok(distribution(rows.iter().map(|r| SampleFacts {
-            reward: r.reward,
-            status: if r.malformed.is_some() {
-                "malformed"
-            } else {
-                r.status.as_deref().unwrap_or("unknown")
-            },
-            error: r.error.is_some(),
-        })))
+        let mut numbers = vec!["reward".to_string(), "turns".to_string()];
+        numbers.extend(component_names(&rows));
+        let of = histogram_of(of, &numbers)?;
+        let path = [of.to_string()];
+        Ok(distribution(
+            rows.iter().map(|r| SampleFacts {
+                value: r.field(&path).as_ref().and_then(Value::as_f64),
+                status: if r.malformed.is_some() {
+                    "malformed"
+                } else {
+                    r.status.as_deref().unwrap_or("unknown")
+                },
+                error: r.error.is_some(),
+            }),
+            of,
+            &numbers,
+        ))
     }
 
     /// One sample, whole, with its messages ready to show. `prev`/`next`
@@ -495,6 +535,43 @@ pub(crate) fn sort_rows<T>(
     Ok(())
 }
 
+/// Every reward component's name in a table, in first-seen order.
+fn component_names(rows: &[SampleRow]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for r in rows {
+        for k in r.components.keys() {
+            if !samples::ROW_FIELDS.contains(&k.as_str()) && seen.insert(k.as_str()) {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
+}
+
+/// What a filter may name in a rollouts table.
+fn fields_of(rows: &[SampleRow]) -> FieldSet {
+    let mut names: std::collections::BTreeSet<String> =
+        samples::ROW_FIELDS.iter().map(|s| s.to_string()).collect();
+    names.extend(component_names(rows));
+    FieldSet {
+        names,
+        open: vec!["metadata", "components", "rewards"],
+    }
+}
+
+/// The field a histogram is asked of: `reward` unless another of `numbers`.
+pub(crate) fn histogram_of<'a>(of: Option<&'a str>, numbers: &[String]) -> ApiResult<&'a str> {
+    match of.filter(|s| !s.is_empty()) {
+        None => Ok("reward"),
+        Some(f) if numbers.iter().any(|n| n == f) => Ok(f),
+        Some(f) => Err(ApiError::BadRequest(format!(
+            "no number {f:?} to chart; choose one of {}",
+            numbers.join(", ")
+        ))),
+    }
+}
+
 /// A missing number sorts below every number.
 pub(crate) fn low(x: Option<f64>) -> f64 {
     x.unwrap_or(f64::NEG_INFINITY)
@@ -502,18 +579,24 @@ pub(crate) fn low(x: Option<f64>) -> f64 {
 
 /// What a distribution needs of one sample.
 pub(crate) struct SampleFacts<'a> {
-    pub reward: Option<f64>,
+    /// The number charted: the reward, or what the histogram is asked of.
+    pub value: Option<f64>,
     pub status: &'a str,
     pub error: bool,
 }
 
-/// Reward histogram (10 bins over the observed range), status counts and
-/// how many samples have an error: the result view's distribution.
-pub(crate) fn distribution<'a>(samples: impl Iterator<Item = SampleFacts<'a>>) -> Value {
+/// Histogram of one number (10 bins over the observed range; `of` names
+/// it, `numbers` are the others it could be), status counts and how many
+/// samples have an error: the result view's distribution.
+pub(crate) fn distribution<'a>(
+    samples: impl Iterator<Item = SampleFacts<'a>>,
+    of: &str,
+    numbers: &[String],
+) -> Value {
     let (mut rewards, mut statuses, mut with_error, mut n) = (Vec::new(), HashMap::new(), 0, 0);
     for s in samples {
         n += 1;
-        rewards.extend(s.reward);
+        rewards.extend(s.value);
         *statuses.entry(s.status.to_string()).or_insert(0u64) += 1;
         with_error += usize::from(s.error);
     }
@@ -536,11 +619,13 @@ pub(crate) fn distribution<'a>(samples: impl Iterator<Item = SampleFacts<'a>>) -
     }
     json!({
         "samples": n,
-        "with_reward": rewards.len(),
+        "with_value": rewards.len(),
         "min": (!rewards.is_empty()).then_some(lo),
         "max": (!rewards.is_empty()).then_some(hi),
         "histogram": counts,
         "statuses": statuses,
         "with_error": with_error,
+        "of": of,
+        "numbers": numbers,
     })
 }

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::filter::{self, Fields};
+
 /// Largest sample file parsed whole.
 pub const MAX_SAMPLE_FILE: u64 = 256 << 20;
 
@@ -30,6 +32,48 @@ pub struct SampleRow {
     /// an earlier one is shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// The named parts of the reward, in the file's order: the Sample's
+    /// `score.metrics`, else a `rewards` object (`{"correct": 1, "format": 0}`).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub components: serde_json::Map<String, Value>,
+    /// The trajectory's metadata overlaid with the Sample's: what filters
+    /// such as `metadata.difficulty == "hard"` read. Not sent with rows.
+    #[serde(skip)]
+    pub metadata: Value,
+}
+
+/// Fields every rollouts row has, besides its reward components and
+/// `metadata.…`.
+pub const ROW_FIELDS: [&str; 8] = [
+    "id",
+    "index",
+    "reward",
+    "status",
+    "turns",
+    "error",
+    "malformed",
+    "warning",
+];
+
+impl Fields for SampleRow {
+    fn field(&self, path: &[String]) -> Option<Value> {
+        let text = |s: &Option<String>| Some(s.clone().map_or(Value::Null, Value::String));
+        let (first, rest) = path.split_first()?;
+        match (first.as_str(), rest) {
+            ("id", []) => Some(Value::String(self.id.clone())),
+            ("index", []) => Some(self.index.into()),
+            ("reward", []) => Some(self.reward.map_or(Value::Null, Value::from)),
+            ("status", []) => text(&self.status),
+            ("turns", []) => Some(self.turns.into()),
+            ("error", []) => text(&self.error),
+            ("malformed", []) => text(&self.malformed),
+            ("warning", []) => text(&self.warning),
+            ("metadata", rest) => filter::at(&self.metadata, rest),
+            ("components" | "rewards", [name]) => self.components.get(name).cloned(),
+            (name, []) => self.components.get(name).cloned(),
+            _ => None,
+        }
+    }
 }
 
 /// Sample ids in a stable order: the report's `sample_ids` order when there
@@ -122,6 +166,8 @@ pub fn row(dir: &Path, id: &str, index: usize) -> SampleRow {
         error: None,
         malformed: None,
         warning: None,
+        components: serde_json::Map::new(),
+        metadata: Value::Null,
     };
     match load_sample_checked(dir, id) {
         Ok((sample, warning)) => {
@@ -135,6 +181,8 @@ pub fn row(dir: &Path, id: &str, index: usize) -> SampleRow {
                 .get("status")
                 .and_then(Value::as_str)
                 .map(str::to_string);
+            row.components = components(&sample);
+            row.metadata = metadata(&sample);
             row.turns = traj
                 .and_then(|t| t.get("messages"))
                 .and_then(Value::as_array)
@@ -158,6 +206,52 @@ pub fn row(dir: &Path, id: &str, index: usize) -> SampleRow {
         Err(e) => row.malformed = Some(e),
     }
     row
+}
+
+/// The reward's named parts: the Sample's `score.metrics` (`name`,
+/// `value`), else the first `reward`/`rewards` that is an object.
+fn components(sample: &Value) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    if let Some(metrics) = sample.pointer("/score/metrics").and_then(Value::as_array) {
+        for m in metrics {
+            if let (Some(name), Some(v)) = (m.get("name").and_then(Value::as_str), m.get("value")) {
+                out.insert(name.to_string(), v.clone());
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    let traj = sample.get("trajectory");
+    let named = [
+        sample.get("reward"),
+        traj.and_then(|t| t.get("rewards")),
+        traj.and_then(|t| t.get("reward")),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(Value::as_object);
+    if let Some(m) = named {
+        out.extend(
+            m.iter()
+                .filter(|(_, v)| v.is_number())
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    out
+}
+
+/// The trajectory's metadata with the Sample's on top.
+fn metadata(sample: &Value) -> Value {
+    let mut out = sample
+        .pointer("/trajectory/metadata")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(m) = sample.get("metadata").and_then(Value::as_object) {
+        out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Value::Object(out)
 }
 
 /// A reward as one number: a number, or for an object of named rewards its

@@ -100,9 +100,18 @@ pub async fn get(State(app): State<AppState>, Path(name): Path<String>) -> ApiRe
 pub async fn distribution(
     State(app): State<AppState>,
     Path(name): Path<String>,
+    Query(q): Query<DistributionQuery>,
 ) -> ApiResult<Json<Value>> {
     let results = app.results.clone();
-    Ok(Json(blocking(move || results.distribution(&name)).await?))
+    Ok(Json(
+        blocking(move || results.distribution(&name, q.of.as_deref())).await?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DistributionQuery {
+    /// The number to chart: `reward` (the default), a reward component, …
+    of: Option<String>,
 }
 
 pub async fn samples(

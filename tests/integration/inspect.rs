@@ -287,6 +287,30 @@ fn samples_are_paged_sorted_filtered_and_searched_on_the_server() {
     assert_eq!(errs["samples"][0]["status"], "error");
     let wrong = page(&s, &a, "max_reward=0.5");
     assert_eq!(ids(&wrong), ["q5_epoch_1", "q5_epoch_2"]);
+    // Filter expressions name scorers as the table shows them, and what
+    // each scorer gave besides its value.
+    let expr = |f: &str| {
+        let enc: String = f.bytes().map(|b| format!("%{b:02X}")).collect();
+        page(&s, &a, &format!("sort=id&filter={enc}"))
+    };
+    assert_eq!(ids(&expr(r#"match == "I""#)), ["q5_epoch_1", "q5_epoch_2"]);
+    assert_eq!(
+        ids(&expr(
+            r#"sample_id == "q1" and scores.length_penalty.explanation ~ "^27 characters""#
+        )),
+        ["q1_epoch_1", "q1_epoch_2"]
+    );
+    assert_eq!(ids(&expr("error and tokens >= 0")).len(), 0);
+    assert_eq!(ids(&expr("error")).len(), 2);
+    let (code, bad) = s.get(&format!(
+        "/api/results/{}/samples?filter=matsh%3D%3D1",
+        enc(&a)
+    ));
+    assert_eq!(code, 400);
+    assert!(
+        bad["error"].as_str().unwrap().contains("length_penalty"),
+        "{bad}"
+    );
     // Search finds text in the rows, and text only inside the samples
     // (the model's reasoning is not in the summaries).
     assert_eq!(ids(&page(&s, &a, "q=What%20is%203%2B6")).len(), 2);

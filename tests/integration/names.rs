@@ -207,7 +207,7 @@ fn results_and_samples_with_any_name_open_compare_and_delete() {
         let (code, dist) = s.get(&format!("{r}/distribution"));
         assert_eq!(code, 200, "{stem:?}: {dist}");
         assert_eq!(
-            dist["with_reward"],
+            dist["with_value"],
             ids.len(),
             "every sample's reward read: {dist}"
         );

@@ -383,3 +383,100 @@ fn a_text_search_reads_big_files_in_chunks_and_finds_a_match_across_two() {
     assert_eq!(start["total"], 1, "{start}");
     assert_eq!(start["samples"][0]["id"], "partial");
 }
+
+#[test]
+fn reward_components_are_columns_and_filter_expressions_select_on_the_server() {
+    let p = Project::new("");
+    let dir = p.path().join("results/parts");
+    write(
+        &dir.join("report.json"),
+        &json!({"eval_name": "parts", "total_samples": 6}).to_string(),
+    );
+    for i in 0..6u32 {
+        // Two parts: the page showed neither, and a total of 1 beside a mean of 0.5.
+        let traj = json!({"messages": [{"role": "assistant", "content": "a"}],
+            "rewards": {"correct": i % 2, "format": if i < 3 { 0.0 } else { 0.5 }},
+            "metadata": {"sample_data": {"level": i}}});
+        write(
+            &dir.join(format!("trajectories/t{i}.jsonl")),
+            &format!("{traj}\n"),
+        );
+        if i == 4 {
+            write(
+                &dir.join("samples/t4.json"),
+                &json!({"id": "t4", "status": "failed", "trajectory": traj,
+                        "metadata": {"difficulty": "hard", "error": "RateLimit"}})
+                .to_string(),
+            );
+        }
+    }
+    let s = Server::start(p.path());
+    let ids = |v: &Value| -> Vec<String> {
+        v["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, page) = s.get("/api/results/parts/samples");
+    assert_eq!(page["components"], json!(["correct", "format"]));
+    assert_eq!(
+        page["samples"][3]["components"],
+        json!({"correct": 1, "format": 0.5})
+    );
+    assert_eq!(page["samples"][3]["reward"], 1.5);
+
+    let q = |f: &str| {
+        let enc: String = f.bytes().map(|b| format!("%{b:02X}")).collect();
+        s.get(&format!("/api/results/parts/samples?filter={enc}"))
+    };
+    let (code, hits) = q("format > 0 and correct == 1");
+    assert_eq!(code, 200, "{hits}");
+    assert_eq!(ids(&hits), ["t3", "t5"]);
+    assert_eq!(hits["total"], 2);
+    assert_eq!(hits["all"], 6);
+    assert_eq!(ids(&q(r#"metadata.difficulty == "hard""#).1), ["t4"]);
+    assert_eq!(
+        ids(&q("metadata.sample_data.level >= 4 or error ~ 'Rate'").1),
+        ["t4", "t5"]
+    );
+    assert_eq!(
+        ids(&q(r#"not error and components["format"] == 0"#).1),
+        ["t0", "t1", "t2"]
+    );
+    // Filters and sort together, and sorting by a component.
+    let (_, sorted) = s.get("/api/results/parts/samples?sort=-format&filter=correct%20%3D%3D%200");
+    assert_eq!(ids(&sorted)[..2], ["t4".to_string(), "t2".to_string()]);
+
+    // Mistakes get a 400 saying what is wrong, in words.
+    let (code, bad) = q("reward = 1");
+    assert_eq!(code, 400);
+    assert!(
+        bad["error"].as_str().unwrap().contains("use == to compare"),
+        "{bad}"
+    );
+    let (code, bad) = q("corect > 0");
+    assert_eq!(code, 400);
+    let msg = bad["error"].as_str().unwrap();
+    assert!(
+        msg.contains("\"corect\"") && msg.contains("correct") && msg.contains("format"),
+        "{msg}"
+    );
+
+    // The histogram charts a component when asked.
+    let (_, dist) = s.get("/api/results/parts/distribution?of=format");
+    assert_eq!(dist["of"], "format");
+    assert_eq!(
+        (dist["min"].as_f64(), dist["max"].as_f64()),
+        (Some(0.0), Some(0.5))
+    );
+    assert_eq!(dist["histogram"][0], 3);
+    assert_eq!(dist["histogram"][9], 3);
+    assert_eq!(
+        dist["numbers"],
+        json!(["reward", "turns", "correct", "format"])
+    );
+    let (code, _) = s.get("/api/results/parts/distribution?of=colour");
+    assert_eq!(code, 400);
+}

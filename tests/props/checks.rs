@@ -281,7 +281,7 @@ pub fn check_results(base: &Path, files: &ResultFiles) {
     if let Err(e) = results.sample("r", &files.id, &SampleQuery::default()) {
         not_internal("sample by raw id", &e);
     }
-    if let Err(e) = results.distribution("r") {
+    if let Err(e) = results.distribution("r", None) {
         not_internal("distribution", &e);
     }
     if let Err(e) = results.compare("r", "r") {

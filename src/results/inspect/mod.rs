@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use super::filter::{FieldSet, Fields};
 use super::{low, SampleQuery};
 use crate::error::{ApiError, ApiResult};
 
@@ -85,6 +86,72 @@ pub struct Row {
     pub limit: Option<String>,
     pub retries: u64,
     pub messages: Option<u64>,
+}
+
+/// Fields of every Inspect row, besides each scorer by name and
+/// `scores.NAME.answer` and the like.
+const ROW_FIELDS: [&str; 17] = [
+    "id",
+    "index",
+    "sample_id",
+    "epoch",
+    "reward",
+    "score",
+    "status",
+    "target",
+    "input",
+    "tokens",
+    "time",
+    "working_time",
+    "error",
+    "limit",
+    "retries",
+    "messages",
+    "turns",
+];
+
+impl Fields for Row {
+    fn field(&self, path: &[String]) -> Option<Value> {
+        let text = |s: &Option<String>| Some(s.clone().map_or(Value::Null, Value::String));
+        let num = |x: Option<f64>| Some(x.map_or(Value::Null, Value::from));
+        let (first, rest) = path.split_first()?;
+        match (first.as_str(), rest) {
+            ("id", []) => Some(self.id.clone().into()),
+            ("index", []) => Some(self.index.into()),
+            ("sample_id", []) => Some(self.sample_id.clone().into()),
+            ("epoch", []) => Some(self.epoch.into()),
+            ("reward" | "score", []) => num(self.reward),
+            ("status", []) => Some(self.status.clone().into()),
+            ("target", []) => Some(self.target.clone().into()),
+            ("input", []) => Some(self.input.clone().into()),
+            ("tokens", []) => Some(self.tokens.map_or(Value::Null, Value::from)),
+            ("time", []) => num(self.time),
+            ("working_time", []) => num(self.working_time),
+            ("error", []) => text(&self.error),
+            ("limit", []) => text(&self.limit),
+            ("retries", []) => Some(self.retries.into()),
+            ("messages" | "turns", []) => Some(self.messages.map_or(Value::Null, Value::from)),
+            // A scorer by name is its value; `scores.NAME.answer` and the
+            // like reach the rest of what it gave.
+            ("scores", [name]) => self.scores.get(name).and_then(|s| s.get("value")).cloned(),
+            ("scores", [name, rest @ ..]) => super::filter::at(self.scores.get(name)?, rest),
+            (name, []) => self.scores.get(name).and_then(|s| s.get("value")).cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// Every scorer's name in a log's rows, in first-seen order.
+fn scorer_names(rows: &[Row]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.scores.keys() {
+            if !ROW_FIELDS.contains(&k.as_str()) && !out.contains(k) {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
 }
 
 /// A log file as found: named, and why it cannot be served, if it cannot.
@@ -622,6 +689,12 @@ impl Inspect {
 
     /// Positions of the rows that pass the query, in its order.
     fn select(&self, log: &Log, rows: &[Row], q: &SampleQuery) -> ApiResult<Vec<usize>> {
+        let mut known = FieldSet {
+            names: ROW_FIELDS.iter().map(|s| s.to_string()).collect(),
+            open: vec!["scores"],
+        };
+        known.names.extend(scorer_names(rows));
+        let expr = q.filter(&known)?;
         let needle =
             q.q.as_deref()
                 .map(str::trim)
@@ -629,6 +702,7 @@ impl Inspect {
                 .map(|s| s.to_ascii_lowercase());
         let mut hits: Vec<&Row> = rows
             .iter()
+            .filter(|r| expr.as_ref().is_none_or(|f| f.matches(r)))
             .filter(|r| q.status.as_deref().is_none_or(|s| r.status == s))
             .filter(|r| {
                 q.min_reward
@@ -680,6 +754,7 @@ impl Inspect {
                     "status" => Box::new(|a, b| a.status.cmp(&b.status)),
                     "error" => Box::new(|a, b| a.error.is_none().cmp(&b.error.is_none())),
                     "turns" | "messages" => Box::new(|a, b| a.messages.cmp(&b.messages)),
+                    k if known.names.contains(k) => super::filter::by_field(k),
                     _ => return None,
                 })
             },
@@ -794,18 +869,27 @@ impl Inspect {
         }))
     }
 
-    /// The headline score's histogram and the rows' statuses, in the shape
-    /// of a rollouts result's distribution.
-    pub fn distribution(&self, name: &str) -> ApiResult<Value> {
+    /// The histogram of the headline score (or of `of`: another scorer,
+    /// tokens, time) and the rows' statuses, in the shape of a rollouts
+    /// result's distribution.
+    pub fn distribution(&self, name: &str, of: Option<&str>) -> ApiResult<Value> {
         let log = self.open(name)?;
         let rows = self.rows(&log)?;
-        Ok(super::distribution(rows.iter().map(|r| {
-            super::SampleFacts {
-                reward: r.reward,
+        let mut numbers: Vec<String> = ["reward", "tokens", "time", "working_time", "messages"]
+            .map(String::from)
+            .into();
+        numbers.extend(scorer_names(&rows));
+        let of = super::histogram_of(of, &numbers)?;
+        let path = [of.to_string()];
+        Ok(super::distribution(
+            rows.iter().map(|r| super::SampleFacts {
+                value: r.field(&path).as_ref().and_then(score_number),
                 status: &r.status,
                 error: r.error.is_some(),
-            }
-        })))
+            }),
+            of,
+            &numbers,
+        ))
     }
 
     /// Two logs sample by sample (same id and epoch): every scorer's value
