@@ -35,10 +35,15 @@ fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
     if path.split('/').any(|p| p.is_empty() || p.starts_with('.')) {
         return None;
     }
-    match ui_dir {
+    let bytes = match ui_dir {
         Some(dir) => std::fs::read(dir.join(path)).ok(),
         None => ASSETS.get_file(path).map(|f| f.contents().to_vec()),
-    }
+    }?;
+    Some(if path == "index.html" {
+        with_module_preloads(ui_dir, bytes)
+    } else {
+        bytes
+    })
 }
 
 /// The page's files with an `ETag`, so a reload asks "changed?" and gets a
@@ -72,6 +77,47 @@ fn serve(app: &AppState, path: &str, headers: &HeaderMap) -> Response {
 
 pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Response {
     serve(&app, "index.html", &headers)
+}
+
+/// Where `index.html` lists the page's modules.
+const PRELOAD_MARK: &str = "<!-- modulepreload";
+
+/// `index.html` with a `modulepreload` link for every module of `js/`: the
+/// browser then fetches them all while it parses the page, instead of
+/// discovering them one import at a time (a round trip per level).
+fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
+    let Ok(text) = String::from_utf8(html.clone()) else {
+        return html;
+    };
+    let Some(at) = text.find(PRELOAD_MARK) else {
+        return html;
+    };
+    let mut names: Vec<String> = match ui_dir {
+        Some(dir) => std::fs::read_dir(dir.join("js"))
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => ASSETS
+            .get_dir("js")
+            .map(|d| {
+                d.files()
+                    .filter_map(|f| f.path().file_name()?.to_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    names.retain(|n| n.ends_with(".js") && !n.starts_with('.'));
+    names.sort();
+    let links: String = names
+        .iter()
+        .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/js/{n}\">\n  "))
+        .collect();
+    let mut out = text;
+    out.insert_str(at, &links);
+    out.into_bytes()
 }
 
 pub async fn asset(
