@@ -31,14 +31,18 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+fn raw(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
+    match ui_dir {
+        Some(dir) => std::fs::read(dir.join(path)).ok(),
+        None => ASSETS.get_file(path).map(|f| f.contents().to_vec()),
+    }
+}
+
 fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
     if path.split('/').any(|p| p.is_empty() || p.starts_with('.')) {
         return None;
     }
-    let bytes = match ui_dir {
-        Some(dir) => std::fs::read(dir.join(path)).ok(),
-        None => ASSETS.get_file(path).map(|f| f.contents().to_vec()),
-    }?;
+    let bytes = raw(ui_dir, path)?;
     Some(if path == "index.html" {
         with_module_preloads(ui_dir, bytes)
     } else {
@@ -82,9 +86,11 @@ pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Response 
 /// Where `index.html` lists the page's modules.
 const PRELOAD_MARK: &str = "<!-- modulepreload";
 
-/// `index.html` with a `modulepreload` link for every module of `js/`: the
-/// browser then fetches them all while it parses the page, instead of
-/// discovering them one import at a time (a round trip per level).
+/// `index.html` with a `modulepreload` link for every module `main.js`
+/// imports, directly or not: the browser then fetches them all while it
+/// parses the page, instead of discovering them one import level at a time
+/// (a round trip per level). Modules loaded on demand (`import()`) are not
+/// listed.
 fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
     let Ok(text) = String::from_utf8(html.clone()) else {
         return html;
@@ -92,32 +98,62 @@ fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
     let Some(at) = text.find(PRELOAD_MARK) else {
         return html;
     };
-    let mut names: Vec<String> = match ui_dir {
-        Some(dir) => std::fs::read_dir(dir.join("js"))
-            .map(|rd| {
-                rd.flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        None => ASSETS
-            .get_dir("js")
-            .map(|d| {
-                d.files()
-                    .filter_map(|f| f.path().file_name()?.to_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-    names.retain(|n| n.ends_with(".js") && !n.starts_with('.'));
-    names.sort();
+    let names = static_imports(ui_dir, "js/main.js");
     let links: String = names
         .iter()
-        .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/js/{n}\">\n  "))
+        .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/{n}\">\n  "))
         .collect();
     let mut out = text;
     out.insert_str(at, &links);
     out.into_bytes()
+}
+
+/// `entry` and every module it imports statically (`import … from './x.js'`,
+/// `export … from`), as paths under `assets/`, sorted.
+fn static_imports(ui_dir: &Option<PathBuf>, entry: &str) -> Vec<String> {
+    static IMPORT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = IMPORT.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?m)^\s*(?:import|export)\s(?:[^;'"]*?\sfrom\s*)?['"](\.{1,2}/[^'"]+)['"]"#,
+        )
+        .expect("a valid pattern")
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![entry.to_string()];
+    while let Some(path) = todo.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let Some(src) = raw(ui_dir, &path) else {
+            continue;
+        };
+        let src = String::from_utf8_lossy(&src);
+        let dir = std::path::Path::new(&path)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        for c in re.captures_iter(&src) {
+            if let Some(p) = normalise(&dir.join(&c[1])) {
+                todo.push(p);
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// `a/b/../c.js` as `a/c.js`; `None` for a path that leaves `assets/`.
+fn normalise(path: &std::path::Path) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::Normal(p) => parts.push(p.to_str()?),
+            std::path::Component::ParentDir => {
+                parts.pop()?;
+            }
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
 }
 
 pub async fn asset(

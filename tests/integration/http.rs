@@ -83,3 +83,43 @@ fn health_tells_how_many_runs_may_run_at_once() {
         "the page says \"2nd in queue · 3 running, max 3\""
     );
 }
+
+#[test]
+fn the_page_lists_every_module_it_imports_for_preloading_and_nothing_loaded_later() {
+    let p = Project::new("");
+    let s = Server::start(p.path());
+    let html = s.get_text("/");
+    let preloaded: Vec<&str> = html
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<link rel=\"modulepreload\" href=\""))
+        .filter_map(|l| l.strip_suffix("\">"))
+        .collect();
+    // Every module of the page, and the vendored ones they import (down
+    // to smol-toml's own imports), each fetched while the HTML is parsed.
+    for m in [
+        "/assets/js/main.js",
+        "/assets/js/util.js",
+        "/assets/js/resultview.js",
+        "/assets/vendor/ansi_up.js",
+        "/assets/vendor/smol-toml/index.js",
+        "/assets/vendor/smol-toml/primitive.js",
+    ] {
+        assert!(
+            preloaded.contains(&m),
+            "{m} is not preloaded: {preloaded:?}"
+        );
+    }
+    // The YAML parser is imported on demand, for YAML configs only.
+    assert!(
+        !preloaded.iter().any(|m| m.contains("vendor/yaml")),
+        "{preloaded:?}"
+    );
+    // Each one is served.
+    for m in &preloaded {
+        let (code, _) = s.get(m);
+        assert_eq!(code, 200, "{m}");
+    }
+    // The preloads come before the scripts that run.
+    let first_script = html.find("<script").unwrap();
+    assert!(html.find("modulepreload").unwrap() < first_script);
+}
