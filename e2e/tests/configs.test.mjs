@@ -1,6 +1,7 @@
 // Configs: the editor (edit, save, unsaved mark), the form (inferred and from
 // _schema.json) in step with the text, validation with the line marked, copy,
-// conflicts with changes on disk, launch of an edited config; datasets.
+// conflicts with changes on disk, launch of an edited config; datasets; the
+// configs pane folded at 800 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -271,6 +272,35 @@ test('datasets: rows that are not valid JSON are counted and marked, not shown a
   assert.equal(await bad.locator('td').first().textContent(), '1');
   assert.match(await bad.locator('.ds-bad-cell').textContent(), /^⚠ row 2 is not valid JSON/);
   assert.equal(await dv.locator('tbody tr').nth(2).locator('td').nth(1).textContent(), 'three');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('at 800 px the configs pane collapses to a rail, giving the main pane its width, and stays so across reloads', async () => {
+  const { page, context, errors } = await openPage(browser, server.url, { width: 800 });
+  await openEditor(page, 'slow_eval.toml');
+  const width = (sel) => page.locator(sel).evaluate((e) => e.getBoundingClientRect().width);
+  const open = await width('main.pane.main');
+  assert.ok(open < 640, `the configs pane takes room at first (main pane ${open} px)`);
+
+  await page.locator('button.configs-collapse').click();
+  await page.locator('.config').first().waitFor({ state: 'hidden' });
+  const folded = await width('main.pane.main');
+  assert.ok(folded >= 760, `the main pane gets the width (${folded} px of 800)`);
+  assert.ok(await width('#configs') <= 40, 'only the rail is left');
+  assert.ok((await width('.config-view .code-editor')) > open, 'the editor grew with it');
+
+  // Remembered: a reload comes back folded; the rail opens it again, also remembered.
+  await page.reload();
+  await page.locator('.configs-rail').waitFor();
+  assert.equal(await page.locator('.config').first().isVisible(), false);
+  assert.ok(await width('main.pane.main') >= 760);
+  await page.locator('.configs-rail').click();
+  await page.locator('.config').first().waitFor();
+  assert.ok(Math.abs((await width('main.pane.main')) - open) <= 1, 'back to the width it had');
+  await page.reload();
+  await page.locator('.config').first().waitFor();
+  assert.equal(await page.locator('.configs-rail').isVisible(), false);
   assert.deepEqual(errors, []);
   await context.close();
 });
