@@ -78,7 +78,8 @@
  * Configs and datasets:
  * @typedef {{ run_id: string, status: RunStatus, created_at: number, ended_at: number|null, exit_code: number|null }} LastRun
  * @typedef {{ name: string, content: string, version: string, mtime_ms: number, suggested_copy_name: string }} ConfigFile
- * @typedef {{ message: string, line: number|null, column: number|null }} Problem
+ * @typedef {{ message: string, line: number|null, column: number|null, detail?: string }} Problem
+ *   `message` in plain words; `detail`: the parser's own, when they differ
  * @typedef {{ ok: boolean, problems: Problem[], output: string|null, checker: string|null }} Validation
  * @typedef {{ name: string, size: number, mtime_ms: number, rows: number|null, invalid_rows?: number, error: string|null }} DatasetEntry
  * @typedef {{ name: string, total: number, invalid?: number, offset: number, fields: string[], rows: any[] }} DatasetPage
