@@ -1,5 +1,5 @@
-//! `cargo bench --bench results`: listing 10,000 result folders (cold and
-//! warm index), the first page of a 10,000-sample result, and a text search
+//! `cargo bench --bench results`: listing 10,000 result folders (cold, warm,
+//! a page of 200 as the page asks, after a restart), the first page of a 10,000-sample result, and a text search
 //! across ~100 MB of trajectories, through the real server; then the
 //! server's peak memory while four searches at once read one ~1 GB
 //! trajectory file. Prints figures; asserts nothing about timing.
@@ -216,6 +216,13 @@ fn listing() {
     println!(
         "list 10,001 results: cold {cold:.0} ms, warm {warm:.0} / {warm2:.0} ms ({} KiB)",
         bytes / 1024
+    );
+    let (page, page_bytes) = get(port, "/api/results?limit=200");
+    let (page2, _) = get(port, "/api/results?limit=200");
+    let (filtered, _) = get(port, "/api/results?q=eval_7&limit=200");
+    println!(
+        "  the page's first 200 (paged): {page:.0} / {page2:.0} ms ({} KiB); filtered by text: {filtered:.0} ms",
+        page_bytes / 1024
     );
     let _ = child.kill();
     let _ = child.wait();

@@ -39,8 +39,12 @@
  * @typedef {{
  *   name: string, eval_name: string, status: ResultStatus, timestamp: string|null, mtime_ms: number,
  *   total_samples: number|null, summary_metrics: Record<string, number>, dataset_path: string|null,
- *   error: string|null, run_id?: string|null,
- * }} ResultEntry
+ *   error: string|null, run_id?: string|null, eval_name_repeats?: boolean,
+ * }} ResultEntry   `eval_name_repeats`: another result has the same eval_name (show the folder too)
+ * @typedef {{ results: ResultEntry[], total: number, all: number, offset: number }} ResultList
+ *   `total` entries pass the filters, of `all`; `results` is the page from `offset`
+ * @typedef {{ offset?: number, limit?: number, q?: string, name?: string[], run_id?: string[] }} ResultListQuery
+ *   `name`/`run_id`: only those results, or those the runs wrote
  * @typedef {{ summary: ResultEntry, report: any, run_id: string|null }} ResultDetail
  * @typedef {{ samples: number, with_value: number, min: number|null, max: number|null,
  *   histogram: number[], statuses: Record<string, number>, with_error: number,
@@ -75,7 +79,8 @@
  * Configs and datasets:
  * @typedef {{ run_id: string, status: RunStatus, created_at: number, ended_at: number|null, exit_code: number|null }} LastRun
  * @typedef {{ name: string, content: string, version: string, mtime_ms: number, suggested_copy_name: string }} ConfigFile
- * @typedef {{ message: string, line: number|null, column: number|null }} Problem
+ * @typedef {{ message: string, line: number|null, column: number|null, detail?: string }} Problem
+ *   `message` in plain words; `detail`: the parser's own, when they differ
  * @typedef {{ ok: boolean, problems: Problem[], output: string|null, checker: string|null }} Validation
  * @typedef {{ name: string, size: number, mtime_ms: number, rows: number|null, invalid_rows?: number, error: string|null }} DatasetEntry
  * @typedef {{ name: string, total: number, invalid?: number, offset: number, fields: string[], rows: any[] }} DatasetPage
@@ -159,8 +164,15 @@ export const api = {
   // batch=1: one event per read of many records; a flood arrives as a few
   // thousand events instead of a million, which EventSource handles far faster.
   streamUrl: (id, after) => `/api/runs/${enc(id)}/stream?after=${after}&batch=1`,
-  /** @returns {Promise<{results: ResultEntry[]}>} */
-  results: () => request('/api/results'),
+  /** @param {ResultListQuery} [q] @returns {Promise<ResultList>} */
+  results: (q = {}) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) {
+      for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null && one !== '') p.append(k, String(one));
+    }
+    const s = p.toString();
+    return request('/api/results' + (s ? '?' + s : ''));
+  },
   /** @param {string} name @returns {Promise<ResultDetail>} */
   result: (name) => request(`/api/results/${enc(name)}`),
   /** @param {string} name @param {string} [of] the number to chart (default: the reward) @returns {Promise<Distribution>} */

@@ -1,6 +1,7 @@
 // One open config: a code editor (CodeJar + Prism, vendored: line numbers,
 // syntax colours, tab indents, undo/redo; the browser's find works on it),
-// a form view for TOML/JSON (configform.js), Save with conflict handling,
+// a form view for TOML/JSON (configform.js), Save (checked first: one with
+// errors asks before it is saved) with conflict handling,
 // Validate with problems marked on their lines, Launch (validate, save, launch),
 // Copy to a new name, the runs of this config with the exact config each used,
 // and the fields of the project's datasets as placeholders.
@@ -251,14 +252,33 @@ export class ConfigView {
 
   // ---- actions -----------------------------------------------------------------
 
-  /** @param {boolean} [force] @returns {Promise<boolean>} saved */
-  async save(force = false) {
+  /**
+   * Save, after checking the text: a config with errors is saved only when the
+   * user says so (the notice asks; its problems are listed below it).
+   * @param {boolean} [force] overwrite a file changed elsewhere
+   * @param {boolean} [checked] the text was validated already, or is to be saved as it is
+   * @returns {Promise<boolean>} saved
+   */
+  async save(force = false, checked = false) {
     if (!this.file || this.busy) return false;
     if (!force && !this.isDirty()) return true;
     this.busy = true;
-    this.saveBtn.textContent = 'Saving…';
     const content = this.text();
     try {
+      if (!checked) {
+        this.saveBtn.textContent = 'Checking…';
+        /** @type {import('./api.js').Validation|null} */
+        let v = null;
+        // A check that cannot run (the server busy or gone) does not stop a save: the save says why it failed.
+        try { v = await api.validate(this.name, content); } catch { v = null; }
+        if (v && !v.ok) {
+          this._showProblems(v);
+          this._askSaveAnyway(v, force);
+          return false;
+        }
+        if (v) this.problems.hidden = true;
+      }
+      this.saveBtn.textContent = 'Saving…';
       const f = await api.saveConfig(this.name, { content, base_version: this.file.version, force: force || undefined });
       this.file = { ...this.file, ...f };
       this.saved = content;
@@ -275,6 +295,18 @@ export class ConfigView {
       this.saveBtn.textContent = 'Save';
       this._renderState();
     }
+  }
+
+  /** The text has errors: ask before saving it. @param {import('./api.js').Validation} v @param {boolean} force */
+  _askSaveAnyway(v, force) {
+    const p = v.problems[0];
+    const where = p && p.line ? `line ${p.line}${p.column ? `, column ${p.column}` : ''}: ` : '';
+    const more = v.problems.length > 1 ? ` (and ${v.problems.length - 1} more, below)` : '';
+    this.showNotice(`This config has errors: ${p ? where + p.message : 'it did not pass its check'}${more}. Save anyway?`, [
+      ['Save anyway', () => { this.notice.hidden = true; this.save(force, true); }],
+      ['Cancel', () => { this.notice.hidden = true; }],
+    ], 'bad ask-save');
+    /** @type {HTMLElement|null} */ (this.notice.querySelector('button'))?.focus();
   }
 
   /** The file changed elsewhere since we opened it. */
@@ -329,7 +361,8 @@ export class ConfigView {
     const items = v.problems.map((p) => {
       const where = p.line ? `line ${p.line}${p.column ? `, column ${p.column}` : ''}` : '';
       const b = el('button', { class: 'problem', attrs: { type: 'button', title: where ? `Go to ${where}` : '' }, dataset: { line: String(p.line || '') } },
-        where ? el('span', { class: 'problem-where', text: where }) : null, el('span', { class: 'problem-msg', text: p.message }));
+        where ? el('span', { class: 'problem-where', text: where }) : null, el('span', { class: 'problem-msg', text: p.message }),
+        p.detail ? el('span', { class: 'problem-detail dim', text: ` (the parser: ${p.detail})` }) : null);
       if (p.line) b.addEventListener('click', () => this.gotoLine(Number(p.line)));
       return b;
     });
@@ -356,7 +389,7 @@ export class ConfigView {
       }
       if (this.isDirty()) {
         this.launchBtn.textContent = 'Saving…';
-        if (!(await this.save())) return { ok: false, error: 'could not save (see its tab)' };
+        if (!(await this.save(false, true))) return { ok: false, error: 'could not save (see its tab)' };
       }
       this.launchBtn.textContent = 'Launching…';
       const r = await api.launch(this.name);

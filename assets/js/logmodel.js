@@ -8,6 +8,9 @@
 // line (a partial line completed, a tqdm redraw), so a line's text is that of its
 // record with the highest seq. lineno never decreases as seq grows, which lets a
 // sparse list of (lineno, seq) anchors turn "lines a..b" into "records after S".
+// Only a line's first record keeps that order, though: a partial line completed,
+// or a progress bar redrawn, after other lines began is a later record of an
+// earlier line, so an anchor can be wrong; one found wrong is dropped.
 //
 // Also here: ::group::/::endgroup:: folding, "Clear" (hide lines up to N), and
 // the row <-> line mapping the virtualised view needs.
@@ -301,6 +304,13 @@ export class LogModel {
     return this.anchorSeq[Math.max(0, lo - 1)];
   }
 
+  /** Forget the anchors of lines before L at or after seq S (never the first, (0, 0)). @param {number} L @param {number} S */
+  _dropAnchorsFrom(L, S) {
+    const keep = this.anchorLine.map((l, i) => i === 0 || !(l < L && this.anchorSeq[i] >= S));
+    this.anchorLine = this.anchorLine.filter((_, i) => keep[i]);
+    this.anchorSeq = this.anchorSeq.filter((_, i) => keep[i]);
+  }
+
   /** @param {number} a @param {number} b */
   async _fetchLines(a, b) {
     this.fetching = true;
@@ -320,7 +330,15 @@ export class LogModel {
         if (first && first > a && after > 0) {
           // Overshot (more records per line than estimated): note the anchor, aim earlier.
           this.addAnchor(first, firstSeq);
-          const safe = this._safeSeqBelow(a);
+          let safe = this._safeSeqBelow(a);
+          if (safe >= after) {
+            // An anchor below line a says line a's records come after `after`, and they do not:
+            // its record was a later state of its line (a partial line completed, a progress bar
+            // redrawn) written after lines below a began. Without dropping it, every try would
+            // start here again and line a would never load.
+            this._dropAnchorsFrom(a, after);
+            safe = this._safeSeqBelow(a);
+          }
           const guess = this._seqBefore(a).after;
           after = guess < after && guess >= safe ? guess : Math.floor((safe + after) / 2);
           continue;

@@ -58,6 +58,7 @@ class App {
       onOpenRun: (id) => { this.openRun(id, { activate: true }); this.toggleDrawer(false); },
       onCount: (t) => this.side.setCount('results', t),
       runStatus: (id) => this.runs.runs.get(id)?.status,
+      onQuery: () => this.loadResults(),
     });
     this.datasets = new DatasetsList(this.side.parts.datasets.box, {
       onOpen: (name) => { this.openDataset(name); this.toggleDrawer(false); },
@@ -167,11 +168,17 @@ class App {
   async loadResults() {
     const seq = (this.resultsSeq = (this.resultsSeq || 0) + 1);
     try {
-      const list = (await api.results()).results || [];
+      // The pane's page of the list, and the entries open tabs need wherever they fall in it.
+      const names = this.ofKind(ResultView).map((v) => v.name);
+      const runIds = this.ofKind(RunSession).map((v) => v.runId);
+      const [page, mine] = await Promise.all([api.results(this.resultsPane.query()),
+        names.length || runIds.length ? api.results({ name: names, run_id: runIds }) : { results: [] }]);
       if (seq !== this.resultsSeq) return;
+      const shownNames = new Set(page.results.map((r) => r.name));
+      const list = [...page.results, ...(mine.results || []).filter((r) => !shownNames.has(r.name))];
       const old = new Map(this.resultList.map((r) => [r.name, r]));
       this.resultList = list;
-      this.resultsPane.setResults(list);
+      this.resultsPane.setResults(page);
       // Open results that changed on disk re-read themselves; comparisons too.
       /** @param {import('./api.js').ResultEntry|undefined} r */
       const sig = (r) => r ? `${r.status}|${r.total_samples}|${r.mtime_ms}|${r.error}` : '';

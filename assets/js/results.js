@@ -1,6 +1,9 @@
 // The right pane: sub-tabs "Results", "Runs" and "Datasets". The results list
 // is grouped by day, then by config (eval_name), newest first, and is rebuilt
 // from /api/results whenever the server says `results_changed` (no polling).
+// It holds a page of the list, filtered on the server: thousands of results
+// cost the page what it shows ("Show more" asks for the next page). A result
+// whose eval_name another has too is named by its folder as well.
 // Text from the server only reaches the DOM through textContent; names are
 // shown with control characters escaped (util.js `shown`). An entry with
 // `error` is listed with the reason, never hidden; one the server cannot serve
@@ -20,7 +23,8 @@ export function resultUsable(r) {
   return !(r.error && r.name.includes('\uFFFD'));
 }
 
-const SHOW_STEP = 300;
+/** Results asked for at a time. */
+export const SHOW_STEP = 200;
 
 /** The sub-tab bar and its three sections. */
 export class SidePane {
@@ -63,32 +67,43 @@ export class ResultsList {
   /**
    * @param {HTMLElement} host
    * @param {{ onOpen: (name: string) => void, onOpenRun: (id: string) => void, onCount: (text: string) => void,
-   *   runStatus: (id: string) => string|undefined }} h
+   *   runStatus: (id: string) => string|undefined, onQuery: () => void }} h
    */
   constructor(host, h) {
     this.h = h;
-    /** @type {import('./api.js').ResultEntry[]} */
+    /** @type {import('./api.js').ResultEntry[]} the page of the list held, in the server's order (newest first) */
     this.results = [];
+    /** How many results pass the filter on the server. */
+    this.total = 0;
     this.activeName = '';
     /** @type {Set<string>} */
     this.open = new Set();
+    /** How many to ask for: grows with "Show more", back to one step when the filter changes. */
     this.limit = SHOW_STEP;
     this.filter = el('input', { class: 'side-filter', attrs: { type: 'search', placeholder: 'Filter results', 'aria-label': 'Filter results', spellcheck: 'false' } });
-    this.filter.addEventListener('input', () => this.render());
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let typing;
+    this.filter.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { this.limit = SHOW_STEP; this.h.onQuery(); }, 150);
+    });
     this.list = el('div', { class: 'result-list', attrs: { 'aria-label': 'Results' } });
-    this.more = el('button', { class: 'btn btn-link', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += SHOW_STEP; this.render(); } } });
+    this.more = el('button', { class: 'btn btn-link result-more', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += SHOW_STEP; this.h.onQuery(); } } });
     this.msg = el('div', { class: 'pane-msg', hidden: true });
     host.append(el('div', { class: 'side-tools' }, this.filter), this.msg, this.list, this.more);
     this.loaded = false;
   }
 
-  /** @param {import('./api.js').ResultEntry[]} list */
-  setResults(list) {
-    // Newest first by the result's own time (report timestamp, else folder mtime); ties keep the server's order.
-    this.results = list.map((r, i) => [r, i]).sort((x, y) => (resultTime(y[0]) - resultTime(x[0])) || (x[1] - y[1])).map(([r]) => r);
+  /** What the list asks the server for. @returns {import('./api.js').ResultListQuery} */
+  query() { return { limit: this.limit, q: this.filter.value.trim() }; }
+
+  /** @param {import('./api.js').ResultList} page */
+  setResults(page) {
+    this.results = page.results || [];
+    this.total = page.total ?? this.results.length;
     this.loaded = true;
     this.msg.hidden = true;
-    this.h.onCount(String(list.length));
+    this.h.onCount(String(page.all ?? this.total));
     this.render();
   }
 
@@ -96,9 +111,8 @@ export class ResultsList {
   setError(message) { this.msg.hidden = false; this.msg.textContent = message; }
 
   render() {
-    const q = this.filter.value.trim().toLowerCase();
-    const all = q ? this.results.filter((r) => `${r.name} ${r.eval_name} ${r.status} ${r.dataset_path || ''}`.toLowerCase().includes(q)) : this.results;
-    const visible = all.slice(0, this.limit);
+    const q = this.filter.value.trim();
+    const visible = this.results;
     /** @type {Map<string, Map<string, import('./api.js').ResultEntry[]>>} day → eval_name → results */
     const days = new Map();
     for (const r of visible) {
@@ -119,8 +133,9 @@ export class ResultsList {
       }
     }
     kids(this.list, ...out);
-    if (this.loaded && !all.length) this.list.append(el('div', { class: 'pane-msg', text: q ? 'No result matches.' : 'No results yet. A run that writes to results/ shows up here by itself.' }));
-    this.more.hidden = all.length <= this.limit;
+    if (this.loaded && !visible.length) this.list.append(el('div', { class: 'pane-msg', text: q ? 'No result matches.' : 'No results yet. A run that writes to results/ shows up here by itself.' }));
+    this.more.hidden = visible.length >= this.total;
+    this.more.textContent = `Show more (${fmtInt(this.total - visible.length)} not shown)`;
   }
 
   /** @param {import('./api.js').ResultEntry} r */
@@ -150,6 +165,8 @@ export class ResultsList {
       mean != null ? el('span', { class: 'result-mean', text: fmtNum(mean), attrs: { title: insp ? headKey : 'mean reward' } }) : null);
     const others = Object.entries(m).filter(([k]) => k !== headKey && !(insp && k.endsWith('/stderr'))).map(([k, v]) => `${k.replace(/_reward$/, '')} ${fmtNum(v)}`);
     if (insp && r.model) others.unshift(String(r.model));
+    // Two results of one eval are told apart by their folders.
+    const folder = r.eval_name_repeats && r.name !== r.eval_name ? el('span', { class: 'result-folder', text: shown(r.name) }) : null;
     const item = el('div', {
       class: cls,
       attrs: {
@@ -157,7 +174,7 @@ export class ResultsList {
         title: `${shown(r.name)}${r.dataset_path ? ' · ' + shown(r.dataset_path) : ''}${t ? ' · ' + fmtAgo(t) : ''}${r.error ? ' · ' + r.error : ''}`,
       },
       dataset: { name: r.name, status, kind: r.kind || 'rollouts' },
-    }, line1,
+    }, line1, folder,
     others.length ? el('span', { class: 'result-metrics', text: others.join(' · ') }) : null,
     bad ? el('span', { class: 'result-error', text: r.error || 'malformed result' }) : null);
     if ((r.status === 'running' || r.status === 'incomplete' || r.status === 'started') && r.run_id) {

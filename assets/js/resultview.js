@@ -359,7 +359,7 @@ export class ResultView {
     const same = list.filter((r) => ds && r.dataset_path === ds);
     const other = list.filter((r) => !(ds && r.dataset_path === ds));
     const prev = this.compareSel.value;
-    const opt = (r) => el('option', { value: r.name, text: `${shown(r.eval_name)} · ${fmtWhen(resultTime(r))}${r.summary_metrics?.mean_reward != null ? ' · ' + fmtNum(r.summary_metrics.mean_reward) : ''}`, attrs: { title: shown(r.name) } });
+    const opt = (r) => el('option', { value: r.name, text: `${shown(r.eval_name)}${r.eval_name_repeats && r.name !== r.eval_name ? ` (${shown(r.name)})` : ''} · ${fmtWhen(resultTime(r))}${r.summary_metrics?.mean_reward != null ? ' · ' + fmtNum(r.summary_metrics.mean_reward) : ''}`, attrs: { title: shown(r.name) } });
     const groups = [];
     if (same.length) groups.push(el('optgroup', { attrs: { label: 'Same dataset' } }, ...same.map(opt)));
     if (other.length) groups.push(el('optgroup', { attrs: { label: same.length ? 'Other results' : 'Results' } }, ...other.map(opt)));

@@ -9,6 +9,9 @@ import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown, queuePlace, fmtBytes, fm
 /** Can this config be opened and launched? @param {import('./api.js').ConfigEntry} c */
 const usable = (c) => !c.error;
 
+/** localStorage key: "1" while the configs pane is folded to its rail. */
+const COLLAPSED_KEY = 'devloop.configsCollapsed';
+
 export class ConfigsPane {
   /**
    * @param {HTMLElement} host
@@ -32,12 +35,29 @@ export class ConfigsPane {
     // Where a run goes: shown when devloop.toml names targets; remembered per config.
     this.targetPick = el('select', { class: 'target-pick', attrs: { 'aria-label': 'Run on', title: 'Run on' }, hidden: true,
       on: { change: () => { if (this.selected) localStorage.setItem('devloop.target.' + this.selected, this.targetPick.value); } } });
+    // On a narrow window the editor and the log want the width: the pane folds to a
+    // thin rail (remembered across reloads), and the rail's button brings it back.
+    this.collapseBtn = el('button', { class: 'btn btn-icon configs-collapse', text: '«', attrs: { type: 'button', title: 'Collapse the configs pane', 'aria-label': 'Collapse the configs pane', 'aria-expanded': 'true', 'aria-controls': host.id },
+      on: { click: () => this.setCollapsed(true) } });
+    this.rail = el('button', { class: 'configs-rail', attrs: { type: 'button', title: 'Show the configs pane', 'aria-label': 'Show the configs pane', 'aria-expanded': 'false', 'aria-controls': host.id },
+      on: { click: () => this.setCollapsed(false) } }, el('span', { class: 'configs-rail-arrow', text: '»' }), el('span', { class: 'configs-rail-label', text: 'Configs' }));
     host.append(
-      el('div', { class: 'pane-head' }, el('h3', { text: 'Configs' }), this.count),
+      this.rail,
+      el('div', { class: 'pane-head' }, el('h3', { text: 'Configs' }), this.count, el('span', { class: 'spacer' }), this.collapseBtn),
       this.msg, this.list,
       el('div', { class: 'launch-bar' }, this.targetPick, this.launchBtn));
     this.editing = '';
     this._renderButton();
+    this.setCollapsed(localStorage.getItem(COLLAPSED_KEY) === '1', false);
+  }
+
+  /** Fold the pane to its rail, or open it again. @param {boolean} on @param {boolean} [focus] */
+  setCollapsed(on, focus = true) {
+    this.collapsed = on;
+    document.body.classList.toggle('configs-collapsed', on);
+    if (on) localStorage.setItem(COLLAPSED_KEY, '1'); else localStorage.removeItem(COLLAPSED_KEY);
+    // Keyboard users land on the control that undoes what they just did.
+    if (focus) (on ? this.rail : this.collapseBtn).focus();
   }
 
   /**

@@ -3,6 +3,7 @@
 //! Checking them is `validate`'s job.
 
 mod list;
+mod plain;
 mod validate;
 
 pub use list::{list, ConfigEntry};

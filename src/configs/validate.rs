@@ -9,16 +9,49 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::extension;
+use super::{extension, plain};
 use crate::settings::Settings;
 
 const VALIDATE_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Problem {
+    /// What is wrong, in plain words where the parser's own are cryptic.
     pub message: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// The parser's own message, when `message` says it in other words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Problem {
+    fn new(message: String, line: Option<usize>, column: Option<usize>) -> Problem {
+        Problem {
+            message,
+            line,
+            column,
+            detail: None,
+        }
+    }
+
+    /// The parser's `raw` message, said as `plain` when there are better words.
+    fn worded(
+        raw: String,
+        plain: Option<String>,
+        line: Option<usize>,
+        column: Option<usize>,
+    ) -> Problem {
+        match plain {
+            Some(message) => Problem {
+                message,
+                line,
+                column,
+                detail: Some(raw.replace('\n', "; ")),
+            },
+            None => Problem::new(raw.replace('\n', "; "), line, column),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -57,14 +90,7 @@ pub fn validate(settings: &Settings, name: &str, content: &str) -> Validation {
             Ok(Some(schema_problems)) => {
                 builtin(&format!("{ext} + configs/_schema.json"), schema_problems)
             }
-            Err(e) => builtin(
-                ext,
-                vec![Problem {
-                    message: e,
-                    line: None,
-                    column: None,
-                }],
-            ),
+            Err(e) => builtin(ext, vec![Problem::new(e, None, None)]),
         };
     }
     Validation {
@@ -75,7 +101,7 @@ pub fn validate(settings: &Settings, name: &str, content: &str) -> Validation {
     }
 }
 
-fn check_toml(content: &str) -> Vec<Problem> {
+pub(super) fn check_toml(content: &str) -> Vec<Problem> {
     match content.parse::<toml::Table>() {
         Ok(_) => vec![],
         Err(e) => {
@@ -83,34 +109,45 @@ fn check_toml(content: &str) -> Vec<Problem> {
                 .span()
                 .map(|s| line_col(content, s.start))
                 .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-            vec![Problem {
-                message: e.message().to_string(),
-                line,
-                column,
-            }]
+            let raw = e.message().to_string();
+            let plain = line
+                .zip(column)
+                .and_then(|(l, c)| plain::toml(&raw, content, l, c));
+            vec![Problem::worded(raw, plain, line, column)]
         }
     }
 }
 
-fn check_json(content: &str) -> Vec<Problem> {
+pub(super) fn check_json(content: &str) -> Vec<Problem> {
     match serde_json::from_str::<serde_json::Value>(content) {
         Ok(_) => vec![],
-        Err(e) => vec![Problem {
-            message: e.to_string(),
-            line: Some(e.line()),
-            column: Some(e.column()),
-        }],
+        Err(e) => {
+            let raw = e.to_string();
+            let plain = plain::json(&raw);
+            // At the very end serde_json says column 0: the start of that line is meant.
+            vec![Problem::worded(
+                raw,
+                plain,
+                Some(e.line()),
+                Some(e.column().max(1)),
+            )]
+        }
     }
 }
 
-fn check_yaml(content: &str) -> Vec<Problem> {
+pub(super) fn check_yaml(content: &str) -> Vec<Problem> {
     match yaml_rust2::YamlLoader::load_from_str(content) {
         Ok(_) => vec![],
-        Err(e) => vec![Problem {
-            message: e.info().to_string(),
-            line: Some(e.marker().line()),
-            column: Some(e.marker().col() + 1),
-        }],
+        Err(e) => {
+            let raw = e.info().to_string();
+            let plain = plain::yaml(&raw);
+            vec![Problem::worded(
+                raw,
+                plain,
+                Some(e.marker().line()),
+                Some(e.marker().col() + 1),
+            )]
+        }
     }
 }
 
@@ -126,11 +163,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn run_validator(settings: &Settings, name: &str, content: &str, cmd: &[String]) -> Validation {
     let fail = |message: String| Validation {
         ok: false,
-        problems: vec![Problem {
-            message,
-            line: None,
-            column: None,
-        }],
+        problems: vec![Problem::new(message, None, None)],
         output: None,
         checker: cmd.join(" "),
     };
@@ -176,16 +209,16 @@ fn run_validator(settings: &Settings, name: &str, content: &str, cmd: &[String])
     let problems = if ok {
         vec![]
     } else {
-        vec![Problem {
-            message: output
+        vec![Problem::new(
+            output
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("validation failed")
                 .to_string(),
-            line: find_line_number(&output),
-            column: None,
-        }]
+            find_line_number(&output),
+            None,
+        )]
     };
     Validation {
         ok,
@@ -228,15 +261,15 @@ pub fn check_schema(
             .iter_errors(&value)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                Problem {
-                    message: if path.is_empty() {
+                Problem::new(
+                    if path.is_empty() {
                         e.to_string()
                     } else {
                         format!("{path}: {e}")
                     },
-                    line: None,
-                    column: None,
-                }
+                    None,
+                    None,
+                )
             })
             .collect(),
     ))

@@ -6,6 +6,7 @@
 
 pub mod filter;
 pub mod inspect;
+mod listing;
 pub mod render;
 mod report;
 mod samples;
@@ -15,12 +16,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use filter::{FieldSet, Fields, Filter};
+pub use listing::{when_ms as listing_time, ListEntry};
 pub use report::ResultSummary;
 pub use samples::SampleRow;
 
@@ -38,6 +40,7 @@ struct SampleTable {
 pub struct Results {
     pub dir: PathBuf,
     conn: Mutex<Connection>,
+    listing: Mutex<listing::Listing>,
     tables: Mutex<HashMap<String, SampleTable>>,
     /// Inspect AI logs, listed and read beside the result folders.
     pub inspect: inspect::Inspect,
@@ -91,6 +94,7 @@ impl Results {
             inspect: inspect::Inspect::new(&project, &project.join("logs"), &dir),
             dir,
             conn: Mutex::new(conn),
+            listing: Mutex::new(listing::Listing::default()),
             tables: Mutex::new(HashMap::new()),
         })
     }
@@ -126,6 +130,10 @@ impl Results {
         } else {
             std::fs::remove_dir_all(&path)?;
         }
+        self.listing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .forget(name);
         self.tables
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -133,66 +141,13 @@ impl Results {
         Ok(())
     }
 
-    /// Every result folder, newest first. Summaries whose files did not
-    /// change come from the index.
-    pub fn list(&self) -> anyhow::Result<Vec<ResultSummary>> {
-        let mut folders = Vec::new();
-        let mut unreadable = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-                match e.file_name().into_string() {
-                    Ok(name) if !name.starts_with('.') && is_dir => folders.push(name),
-                    Ok(_) => {}
-                    Err(raw) if is_dir => unreadable.push(report::unreadable_name(&raw)),
-                    Err(_) => {}
-                }
-            }
-        }
+    /// Every result folder, newest first (by report time, else folder
+    /// mtime). Summaries whose files did not change come from memory (after a
+    /// restart, from the index).
+    pub fn list(&self) -> anyhow::Result<Vec<Arc<ListEntry>>> {
+        let mut listing = self.listing.lock().unwrap_or_else(|p| p.into_inner());
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut known: HashMap<String, (String, String)> = HashMap::new();
-        {
-            let mut stmt = conn.prepare_cached("SELECT name, signature, summary FROM results")?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
-            for row in rows {
-                let (name, v) = row?;
-                known.insert(name, v);
-            }
-        }
-        let tx = conn.unchecked_transaction()?;
-        let mut out = Vec::with_capacity(folders.len());
-        for name in &folders {
-            let dir = self.dir.join(name);
-            let sig = report::signature(&dir);
-            let cached = known
-                .remove(name)
-                .filter(|(s, _)| *s == sig)
-                .and_then(|(_, summary)| serde_json::from_str::<ResultSummary>(&summary).ok());
-            let summary = match cached {
-                Some(s) => s,
-                None => {
-                    let s = report::read_summary(&dir, name);
-                    tx.execute(
-                        "INSERT OR REPLACE INTO results (name, signature, summary) VALUES (?1, ?2, ?3)",
-                        params![name, sig, serde_json::to_string(&s)?],
-                    )?;
-                    s
-                }
-            };
-            out.push(summary);
-        }
-        for gone in known.keys() {
-            tx.execute("DELETE FROM results WHERE name = ?1", [gone])?;
-        }
-        tx.commit()?;
-        out.extend(unreadable);
-        out.sort_by(|a, b| {
-            b.mtime_ms
-                .cmp(&a.mtime_ms)
-                .then_with(|| b.name.cmp(&a.name))
-        });
-        Ok(out)
+        listing.refresh(&self.dir, &conn)
     }
 
     /// A fingerprint of every result's signature, to notice any change.

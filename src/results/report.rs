@@ -46,6 +46,22 @@ pub fn signature(dir: &Path) -> String {
     )
 }
 
+/// The part of [`signature`] a listed summary depends on: the events file
+/// only matters while there is no report, so a finished result costs two
+/// stats, not three.
+pub fn list_signature(dir: &Path) -> String {
+    let dir_mtime = std::fs::metadata(dir).map(|m| mtime_ms(&m)).unwrap_or(0);
+    match std::fs::metadata(dir.join("report.json")) {
+        Ok(m) => format!("{dir_mtime}|{}:{}", mtime_ms(&m), m.len()),
+        Err(_) => {
+            let events = std::fs::metadata(dir.join("events.jsonl"))
+                .map(|m| format!("{}:{}", mtime_ms(&m), m.len()))
+                .unwrap_or_default();
+            format!("{dir_mtime}||{events}")
+        }
+    }
+}
+
 /// A folder whose name is not UTF-8 cannot be named in a URL or JSON, so it
 /// is listed with what to do instead of being left out.
 pub fn unreadable_name(raw: &std::ffi::OsStr) -> ResultSummary {

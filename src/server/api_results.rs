@@ -1,4 +1,4 @@
-//! Result routes: the list (with the run that wrote each), one result's
+//! Result routes (the list is in `api_result_list`): one result's
 //! summary and reward distribution, pages of samples, one sample ready to
 //! read, and the comparison of two results.
 
@@ -21,7 +21,7 @@ use crate::status::{ResultStatus, RunStatus};
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Result folder name → (id, status) of the newest run that wrote it.
-fn run_links(app: &AppState) -> HashMap<String, (String, RunStatus)> {
+pub(super) fn run_links(app: &AppState) -> HashMap<String, (String, RunStatus)> {
     let mut links = HashMap::new();
     if let Ok(runs) = app.runs.list_indexed(10_000) {
         for run in runs.into_iter().rev() {
@@ -40,7 +40,7 @@ fn run_links(app: &AppState) -> HashMap<String, (String, RunStatus)> {
 
 /// `running` only while something can still finish it: its run is active,
 /// or (no known run) its events file changed recently.
-fn live_status(
+pub(super) fn live_status(
     app: &AppState,
     summary: &mut crate::results::ResultSummary,
     run: Option<&(String, RunStatus)>,
@@ -60,25 +60,6 @@ fn live_status(
         summary.status = ResultStatus::Incomplete;
         summary.error = Some("no report.json, and nothing is writing it any more".into());
     }
-}
-
-pub async fn list(State(app): State<AppState>) -> ApiResult<Json<Value>> {
-    let results = app.results.clone();
-    let list = blocking(move || Ok(results.list()?)).await?;
-    let links = run_links(&app);
-    let items: Vec<Value> = list
-        .into_iter()
-        .map(|mut s| {
-            let link = links.get(&s.name);
-            live_status(&app, &mut s, link);
-            let mut v = serde_json::to_value(s).unwrap_or_default();
-            v["run_id"] = json!(link.map(|(id, _)| id));
-            v
-        })
-        .collect();
-    let mut items = items;
-    items.extend(super::api_inspect::entries(&app).await?);
-    Ok(Json(json!({ "results": items })))
 }
 
 pub async fn get(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {

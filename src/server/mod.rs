@@ -6,6 +6,7 @@ mod api_configs;
 mod api_datasets;
 mod api_inspect;
 mod api_log;
+mod api_result_list;
 mod api_results;
 mod api_runs;
 mod assets;
@@ -122,7 +123,7 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/api/runs/{id}/stream", get(api_runs::stream))
         .route("/api/stream/{id}", get(api_runs::seed_stream))
         .route("/api/events", get(events))
-        .route("/api/results", get(api_results::list))
+        .route("/api/results", get(api_result_list::list))
         .route(
             "/api/results/{name}",
             get(api_results::get).delete(api_results::delete),

@@ -104,6 +104,62 @@ fn copy_checks_the_new_name_and_suggests_a_numbered_one() {
 }
 
 #[test]
+fn a_cryptic_syntax_error_is_said_in_plain_words_with_its_line_and_column() {
+    let project = Project::new("");
+    let s = Server::start(project.path());
+    let check = |name: &str, content: &str| {
+        let (code, v) = s.post(
+            "/api/configs/validate",
+            json!({"name": name, "content": content}),
+        );
+        assert_eq!((code, &v["ok"]), (200, &json!(false)), "{v}");
+        v["problems"][0].clone()
+    };
+    // toml says "invalid string, expected '\"', '''" for this.
+    let p = check("eval.toml", "model = \"m\"\nsamples = = 3\n");
+    assert_eq!(
+        (p["line"].as_u64(), p["column"].as_u64()),
+        (Some(2), Some(11))
+    );
+    assert!(
+        p["message"].as_str().unwrap().contains("one `=` too many"),
+        "{p}"
+    );
+    assert!(
+        p["detail"].as_str().unwrap().contains("invalid string"),
+        "the parser's words stay beside: {p}"
+    );
+    let p = check("eval.toml", "model = gpt-4o\n");
+    assert!(
+        p["message"].as_str().unwrap().contains("needs quotes"),
+        "{p}"
+    );
+    let p = check("eval.json", "{\"samples\": 3,}");
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("no comma after the last item"),
+        "{p}"
+    );
+    assert_eq!(p["line"], 1);
+    let p = check("eval.yaml", "model: m\n  samples: 3\n");
+    assert!(
+        p["message"].as_str().unwrap().contains("indented deeper"),
+        "{p}"
+    );
+    assert_eq!(p["line"], 2);
+    // Launching it says the same words.
+    project.config("eval.toml", "samples = = 3\n");
+    let (code, err) = s.post("/api/launch", json!({"configName": "eval.toml"}));
+    assert_eq!(code, 400);
+    assert!(
+        err["error"].as_str().unwrap().contains("one `=` too many"),
+        "{err}"
+    );
+}
+
+#[test]
 fn validation_names_line_and_column_and_launch_refuses_an_invalid_config() {
     let p = Project::new("[validate]\npy = [\"python3\", \"-m\", \"py_compile\", \"{config}\"]\n");
     p.config("bad.toml", "a = 1\nb = = 2\n");

@@ -480,3 +480,95 @@ fn reward_components_are_columns_and_filter_expressions_select_on_the_server() {
     let (code, _) = s.get("/api/results/parts/distribution?of=colour");
     assert_eq!(code, 400);
 }
+
+/// `name`s of a page of `GET /api/results`.
+fn names_of(page: &Value) -> Vec<String> {
+    page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_list_pages_and_filters_on_the_server_tells_repeated_eval_names_apart_and_sees_changes_at_once(
+) {
+    let p = Project::new("");
+    let root = p.path();
+    // 250 results a second apart; two of them (r_003, r_200) are both "calc".
+    let report = |i: usize, eval: &str| {
+        json!({"eval_name": eval, "total_samples": 1, "summary_metrics": {"mean_reward": 0.5},
+               "timestamp": format!("2026-11-25T10:{:02}:{:02}", i / 60, i % 60), "sample_ids": []})
+        .to_string()
+    };
+    for i in 0..250 {
+        let eval = if i == 3 || i == 200 {
+            "calc".to_string()
+        } else {
+            format!("eval_{i}")
+        };
+        write(
+            &root.join(format!("results/r_{i:03}/report.json")),
+            &report(i, &eval),
+        );
+    }
+    let s = Server::start(root);
+
+    // Pages, newest first, that together are the whole list once.
+    let (code, first) = s.get("/api/results?limit=100");
+    assert_eq!(code, 200);
+    assert_eq!(
+        (first["total"].as_u64(), first["all"].as_u64()),
+        (Some(250), Some(250))
+    );
+    assert_eq!(names_of(&first)[..3], ["r_249", "r_248", "r_247"]);
+    let mut seen = names_of(&first);
+    for offset in [100, 200] {
+        let (_, page) = s.get(&format!("/api/results?offset={offset}&limit=100"));
+        assert_eq!(page["offset"], offset);
+        seen.extend(names_of(&page));
+    }
+    let expected: Vec<String> = (0..250).rev().map(|i| format!("r_{i:03}")).collect();
+    assert_eq!(seen, expected);
+    // Without paging, the whole list, as before.
+    let (_, whole) = s.get("/api/results");
+    assert_eq!(names_of(&whole), expected);
+
+    // Repeated eval_names are marked (the page then shows the folder too).
+    let repeats: Vec<String> = whole["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["eval_name_repeats"] == true)
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(repeats, ["r_200", "r_003"]);
+
+    // The filter: any case, counted before paging; names and runs picked.
+    let (_, hits) = s.get("/api/results?q=R_01&limit=4");
+    assert_eq!(hits["total"], 10);
+    assert_eq!(names_of(&hits), ["r_019", "r_018", "r_017", "r_016"]);
+    let (_, calc) = s.get("/api/results?q=calc");
+    assert_eq!(names_of(&calc), ["r_200", "r_003"]);
+    let (_, picked) = s.get("/api/results?name=r_003&name=r_120&name=nope");
+    assert_eq!(names_of(&picked), ["r_120", "r_003"]);
+    assert_eq!(s.get("/api/results?limit=ten").0, 400);
+
+    // Warm, the list still sees a folder added, one removed and a report
+    // rewritten in place, at once.
+    write(
+        &root.join("results/r_new/report.json"),
+        &report(400, "fresh"),
+    );
+    std::fs::remove_dir_all(root.join("results/r_248")).unwrap();
+    std::fs::write(
+        root.join("results/r_247/report.json"),
+        report(247, "renamed_eval"),
+    )
+    .unwrap();
+    let (_, after) = s.get("/api/results?limit=3");
+    assert_eq!(names_of(&after), ["r_new", "r_249", "r_247"]);
+    assert_eq!(after["results"][2]["eval_name"], "renamed_eval");
+    assert_eq!(after["all"], 250);
+}

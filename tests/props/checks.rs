@@ -255,7 +255,10 @@ pub fn check_results(base: &Path, files: &ResultFiles) {
         );
     };
     let list = results.list().expect("list never fails on bad files");
-    assert!(list.iter().any(|s| s.name == "r"), "the result is listed");
+    assert!(
+        list.iter().any(|s| s.summary.name == "r"),
+        "the result is listed"
+    );
     if let Err(e) = results.summary("r") {
         not_internal("summary", &e);
     }

@@ -553,26 +553,21 @@ impl Inspect {
     fn find(&self) -> Vec<Found> {
         let mut out = Vec::new();
         for root in &self.roots {
-            let walk = walkdir::WalkDir::new(&root.dir)
-                .min_depth(1)
-                .max_depth(if root.deep { MAX_DEPTH } else { 1 })
-                .sort_by_file_name()
-                .into_iter()
-                .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
-            for e in walk.flatten() {
-                if !e.file_type().is_file() && !e.path().is_file() {
-                    continue;
-                }
-                let Ok(rel_os) = e.path().strip_prefix(&root.dir) else {
+            for (path, is_file) in files_of(root) {
+                let Ok(rel_os) = path.strip_prefix(&root.dir) else {
                     continue;
                 };
                 let shown = rel_os.to_string_lossy();
                 let is_json = shown.ends_with(".json") && !shown.ends_with("logs.json");
+                // The name first: `results/` holds thousands of folders, each
+                // a stat to tell it from a file.
                 if !(shown.ends_with(".eval") || is_json) {
                     continue;
                 }
+                if !is_file && !path.is_file() {
+                    continue;
+                }
                 let name = format!("{}/{shown}", root.label);
-                let path = e.path().to_path_buf();
                 let problem = match rel_os.to_str() {
                     None => Some("the file name is not valid UTF-8: rename it to open it".into()),
                     Some(rel) if crate::names::resolve_existing(&root.dir, rel).is_err() => {
@@ -1036,6 +1031,43 @@ fn natural(a: &str, b: &str) -> std::cmp::Ordering {
             }
         }
     }
+}
+
+/// The entries of a root that may be logs, in name order, with whether the
+/// directory listing already says each is a file; names starting with "."
+/// are left out, at any depth (at the top of `results/`, so is any name
+/// that is not `.eval` or `.json`). The top of `results/` is read alone: walkdir
+/// opens and reads every sub-folder even at its depth limit, and there each
+/// is a result folder (thousands of them).
+fn files_of(root: &Root) -> Vec<(PathBuf, bool)> {
+    if !root.deep {
+        let mut out: Vec<(PathBuf, bool)> = std::fs::read_dir(&root.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.as_encoded_bytes();
+                // Only these can be logs: the folders beside them are skipped unseen.
+                (name.ends_with(b".eval") || name.ends_with(b".json")) && !name.starts_with(b".")
+            })
+            .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_file())))
+            .collect();
+        out.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+        return out;
+    }
+    walkdir::WalkDir::new(&root.dir)
+        .min_depth(1)
+        .max_depth(MAX_DEPTH)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
+        .flatten()
+        .map(|e| {
+            let is_file = e.file_type().is_file();
+            (e.into_path(), is_file)
+        })
+        .collect()
 }
 
 #[cfg(test)]
