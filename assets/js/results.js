@@ -23,7 +23,7 @@ export function resultUsable(r) {
   return !(r.error && r.name.includes('\uFFFD'));
 }
 
-/** Results asked for at a time. */
+/** Results asked for at a time. index.html preloads the first ask (`/api/results?limit=200`): keep the two in step. */
 export const SHOW_STEP = 200;
 
 /** The sub-tab bar and its three sections. */
