@@ -10,6 +10,9 @@
 //   page    the first page of samples is shown (clicked open in devloop)
 //   sample  one sample's conversation is shown after clicking its row
 //   bytes   what the browser downloaded (encoded, as sent) for all that
+// Each moment is taken by checking the page once per animation frame, for
+// both tools alike (a locator's waitFor backs off up to 500 ms between
+// checks, too coarse for what is measured here).
 // Usage: E2E_EMBEDDED=1 DEVLOOP_BIN=target/release/devloop node bench_inspect.mjs [--reps 3]
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
@@ -43,6 +46,19 @@ function inspectView() {
   });
 }
 
+/** Resolves when `sel` matches in the page, checked every frame. */
+function shown(page, sel) {
+  return page.waitForFunction((s) => !!document.querySelector(s), sel, { polling: 'raf', timeout: 60_000 });
+}
+
+/** Resolves when the page's text holds `text` (case-insensitive with `ci`), checked every frame. */
+function textShown(page, text, ci = false) {
+  return page.waitForFunction(([t, ci]) => {
+    const all = document.body ? document.body.textContent || '' : '';
+    return ci ? all.toLowerCase().includes(t.toLowerCase()) : all.includes(t);
+  }, [text, ci], { polling: 'raf', timeout: 60_000 });
+}
+
 /** A fresh context, counting the bytes the page downloads. */
 async function freshPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -72,18 +88,18 @@ try {
       const t0 = Date.now();
       await page.goto(server.url);
       const item = page.locator(`.result-item[data-name="${name}"]`);
-      await item.waitFor();
+      await shown(page, `.result-item[data-name="${name}"]`);
       const list = Date.now() - t0;
       const listBytes = counter.bytes;
       const t1 = Date.now();
       await item.click();
-      const view = page.locator(`.result-view[data-result="${name}"]`);
-      await view.locator('tr.srow').first().waitFor();
+      const view = `.result-view[data-result="${name}"]`;
+      await shown(page, `${view} tr.srow`);
       const pg = Date.now() - t1;
       const t2 = Date.now();
-      await view.locator('tr.srow[data-id="q1_epoch_1"]').click();
-      await view.locator('.iv-convo .msg[data-role="assistant"]').waitFor();
-      await view.locator('.iv-transcript .iv-ev[data-kind="model"]').waitFor();
+      await page.locator(`${view} tr.srow[data-id="q1_epoch_1"]`).click();
+      await shown(page, `${view} .iv-convo .msg[data-role="assistant"]`);
+      await shown(page, `${view} .iv-transcript .iv-ev[data-kind="model"]`);
       const sample = Date.now() - t2;
       await new Promise((r) => setTimeout(r, 300));
       rows.devloop.push({ list, page: pg, sample, bytes: counter.bytes, listBytes });
@@ -96,15 +112,15 @@ try {
       const { context, page, counter } = await freshPage(browser);
       const t0 = Date.now();
       await page.goto(iv.url);
-      await page.getByText(logFile.replace(/\.eval$/, ''), { exact: false }).first().waitFor();
+      await textShown(page, logFile.replace(/\.eval$/, ''));
       const list = Date.now() - t0;
       const listBytes = counter.bytes;
-      await page.getByText('q1000', { exact: true }).waitFor();
+      await textShown(page, 'q1000');
       const pg = Date.now() - t0 - list;
       const t2 = Date.now();
       await page.getByText('q1', { exact: true }).first().click();
-      await page.getByText('Adding 1 and 2.').first().waitFor({ state: 'attached' });
-      await page.getByText(/MODEL CALL/i).first().waitFor();
+      await textShown(page, 'Adding 1 and 2.');
+      await textShown(page, 'MODEL CALL', true);
       const sample = Date.now() - t2;
       await new Promise((r) => setTimeout(r, 300));
       rows.inspect.push({ list, page: pg, sample, bytes: counter.bytes, listBytes });

@@ -7,8 +7,6 @@
 // and the fields of the project's datasets as placeholders.
 
 import { api, ApiError } from './api.js';
-import { CodeJar } from '../vendor/codejar/codejar.js';
-import { ConfigForm, formSupported } from './configform.js';
 import { datasetFields } from './datasets.js';
 import { lineDiff } from './diff.js';
 import { el, kids, fmtAgo, fmtWhen, shown } from './util.js';
@@ -23,9 +21,47 @@ function langOf(name) {
 }
 
 /**
- * Prism, a classic script (prism-core, loaded with data-manual in index.html) on `window`.
+ * Prism, a classic script (prism-core, loaded with data-manual) on `window`.
  * @typedef {{ languages: Record<string, object>, highlight: (text: string, grammar: object, lang: string) => string }} Prism
  */
+
+/** Prism and the grammars configs are written in, in the order they must run. */
+const PRISM = ['prism-core', 'prism-toml', 'prism-yaml', 'prism-json', 'prism-python'];
+
+/**
+ * @typedef {{ CodeJar: typeof import('../vendor/codejar/codejar.js').CodeJar,
+ *   ConfigForm: typeof import('./configform.js').ConfigForm,
+ *   formSupported: typeof import('./configform.js').formSupported }} EditorLibs
+ */
+/** @type {Promise<EditorLibs>|null} */
+let editorLibs = null;
+
+/**
+ * The editor's libraries (CodeJar, the form and its TOML parser, Prism),
+ * loaded when the first config is opened: most visits to the page never
+ * edit one, and these are a third of its files.
+ * @returns {Promise<EditorLibs>}
+ */
+function loadEditorLibs() {
+  editorLibs ||= Promise.all([import('../vendor/codejar/codejar.js'), import('./configform.js'), loadPrism()])
+    .then(([cj, cf]) => ({ CodeJar: cj.CodeJar, ConfigForm: cf.ConfigForm, formSupported: cf.formSupported }));
+  return editorLibs;
+}
+
+/** Prism's classic scripts: fetched at once, run in order (async = false); resolves when the last has run. */
+function loadPrism() {
+  return new Promise((resolve) => {
+    PRISM.forEach((name, i) => {
+      const s = document.createElement('script');
+      s.src = `/assets/vendor/prism/${name}.min.js`;
+      s.async = false;
+      if (i === 0) s.dataset.manual = '';
+      // Without Prism the editor still works, uncoloured.
+      if (i === PRISM.length - 1) { s.onload = () => resolve(undefined); s.onerror = () => resolve(undefined); }
+      document.head.append(s);
+    });
+  });
+}
 
 /** Prism highlighting. @param {string} lang */
 function highlighter(lang) {
@@ -49,6 +85,8 @@ export class ConfigView {
     this.key = 'config:' + name;
     this.kind = 'config';
     this.h = h;
+    /** @type {EditorLibs|null} loaded by open() */
+    this.libs = null;
     this.lang = langOf(name);
     /** @type {import('./api.js').ConfigFile|null} */
     this.file = null;
@@ -121,7 +159,8 @@ export class ConfigView {
 
   async _open() {
     try {
-      const f = await api.config(this.name);
+      const [f, libs] = await Promise.all([api.config(this.name), loadEditorLibs()]);
+      this.libs = libs;
       this.file = f;
       this.saved = f.content;
       // Enter: a real "\n" plus the line's indentation (Chromium's plaintext-only Enter may
@@ -145,11 +184,11 @@ export class ConfigView {
         this.jar.recordHistory();
         this._changed('text');
       });
-      this.jar = CodeJar(this.code, highlighter(this.lang), { tab: '  ', addClosing: false, indentOn: /[\[{(]$/ });
+      this.jar = libs.CodeJar(this.code, highlighter(this.lang), { tab: '  ', addClosing: false, indentOn: /[\[{(]$/ });
       this.jar.updateCode(f.content, false);
       this.jar.onUpdate(() => this._changed('text'));
       this._renderLines();
-      this.formTab.hidden = !formSupported(this.name);
+      this.formTab.hidden = !libs.formSupported(this.name);
       this._renderState();
       this.setRuns(this.h.runs());
       this._renderFields();
@@ -193,7 +232,7 @@ export class ConfigView {
 
   /** @param {"text"|"form"} mode */
   setMode(mode) {
-    if (mode === 'form' && !formSupported(this.name)) return;
+    if (mode === 'form' && !this.libs?.formSupported(this.name)) return;
     this.mode = mode;
     this.textTab.classList.toggle('active', mode === 'text');
     this.formTab.classList.toggle('active', mode === 'form');
@@ -201,7 +240,7 @@ export class ConfigView {
     this.formHost.hidden = mode !== 'form';
     if (mode === 'form') {
       if (!this.form) {
-        this.form = new ConfigForm(this.name, (t) => this.setText(t, true));
+        this.form = new /** @type {EditorLibs} */ (this.libs).ConfigForm(this.name, (t) => this.setText(t, true));
         kids(this.formHost, this.form.root);
       }
       this.form.setText(this.text());

@@ -94,26 +94,34 @@ fn the_page_lists_every_module_it_imports_for_preloading_and_nothing_loaded_late
         .filter_map(|l| l.trim().strip_prefix("<link rel=\"modulepreload\" href=\""))
         .filter_map(|l| l.strip_suffix("\">"))
         .collect();
-    // Every module of the page, and the vendored ones they import (down
-    // to smol-toml's own imports), each fetched while the HTML is parsed.
+    // Every module of the page, and the vendored ones they import, each
+    // fetched while the HTML is parsed.
     for m in [
         "/assets/js/main.js",
         "/assets/js/util.js",
         "/assets/js/resultview.js",
+        "/assets/js/editor.js",
         "/assets/vendor/ansi_up.js",
-        "/assets/vendor/smol-toml/index.js",
-        "/assets/vendor/smol-toml/primitive.js",
     ] {
         assert!(
             preloaded.contains(&m),
             "{m} is not preloaded: {preloaded:?}"
         );
     }
-    // The YAML parser is imported on demand, for YAML configs only.
-    assert!(
-        !preloaded.iter().any(|m| m.contains("vendor/yaml")),
-        "{preloaded:?}"
-    );
+    // What only the config editor needs comes with the first config opened
+    // (the YAML parser only for YAML files); Prism is not in the page at all.
+    for lazy in [
+        "vendor/yaml",
+        "vendor/smol-toml",
+        "vendor/codejar",
+        "configform.js",
+    ] {
+        assert!(
+            !preloaded.iter().any(|m| m.contains(lazy)),
+            "{lazy}: {preloaded:?}"
+        );
+    }
+    assert!(!html.contains("prism"), "{html}");
     // Each one is served.
     for m in &preloaded {
         let (code, _) = s.get(m);
