@@ -57,7 +57,20 @@ impl LineSplitter {
         out: &mut Vec<OutputLine>,
     ) {
         while let Some(pos) = memchr::memchr(b'\n', bytes) {
-            self.append(&bytes[..pos], nums, out);
+            let line = &bytes[..pos];
+            // The common case, a whole plain line in one read: straight
+            // from the read buffer, with no copy into the open line.
+            if self.open.is_empty()
+                && line.len() <= MAX_LINE
+                && memchr::memchr(b'\r', line).is_none()
+            {
+                let lineno = self.take_lineno(nums);
+                out.push(self.line(lineno, lossy(line), false, false));
+                self.dirty_since = None;
+                bytes = &bytes[pos + 1..];
+                continue;
+            }
+            self.append(line, nums, out);
             let lineno = self.take_lineno(nums);
             let text = lossy(visible(&self.open));
             out.push(self.line(lineno, text, false, false));
@@ -150,6 +163,9 @@ impl LineSplitter {
 /// The part of a line a terminal still shows after carriage returns: the last
 /// non-empty segment (a bare trailing `\r` does not erase what came before).
 fn visible(line: &[u8]) -> &[u8] {
+    if memchr::memchr(b'\r', line).is_none() {
+        return line;
+    }
     line.split(|&b| b == b'\r')
         .rev()
         .find(|seg| !seg.is_empty())
@@ -188,7 +204,12 @@ fn complete_prefix_len(bytes: &[u8]) -> usize {
 }
 
 fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    // `from_utf8` checks a word at a time; the lossy walk is only for lines
+    // that need it.
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -169,12 +169,28 @@ fn spawn(spec: &Spec, cgroup: Option<Cgroup>) -> anyhow::Result<Child> {
             Some(child.stderr.take().context("stderr pipe")?.into()),
         ),
     };
+    for fd in std::iter::once(&stdout).chain(stderr.as_ref()) {
+        widen_pipe(fd);
+    }
     Ok(Child {
         pid,
         stdout,
         stderr,
         cgroup,
     })
+}
+
+/// Bytes a command may write ahead of us. The default 64 KiB makes a fast
+/// writer and this loop take turns (it blocks while we format a read); a
+/// roomier pipe lets both run at once. Where the system allows less, the
+/// default stays.
+const PIPE_BYTES: i32 = 1 << 20;
+
+fn widen_pipe(fd: &OwnedFd) {
+    let _ = nix::fcntl::fcntl(
+        fd.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES),
+    );
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -301,7 +317,7 @@ impl Supervision {
                 open: true,
             }),
             lines: Vec::new(),
-            buf: vec![0u8; 64 * 1024],
+            buf: vec![0u8; 256 * 1024],
             status: None,
             stop_requested: false,
             ending: None,
@@ -590,8 +606,13 @@ impl Supervision {
         if self.result_dir_found {
             return;
         }
+        // Searched in every line until found: a prepared finder, not
+        // `str::find`, which sets up its searcher on each call.
+        static MARKER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+            std::sync::OnceLock::new();
+        let marker = MARKER.get_or_init(|| memchr::memmem::Finder::new(RESULTS_MARKER));
         for line in self.lines.iter().filter(|l| !l.partial) {
-            let Some(pos) = line.text.find(RESULTS_MARKER) else {
+            let Some(pos) = marker.find(line.text.as_bytes()) else {
                 continue;
             };
             let path =
