@@ -279,22 +279,27 @@ fn expected(what: &'static str) -> StrContext {
 }
 
 fn or_expr(i: &mut In<'_>) -> ModalResult<Expr> {
-    let mut parts: Vec<Expr> =
-        separated(1.., and_expr, ws(alt(("||", word("or"))))).parse_next(i)?;
-    Ok(if parts.len() == 1 {
-        parts.remove(0)
-    } else {
-        Expr::Or(parts)
-    })
+    joined(i, and_expr, "||", "or", Expr::Or)
 }
 
 fn and_expr(i: &mut In<'_>) -> ModalResult<Expr> {
+    joined(i, not_expr, "&&", "and", Expr::And)
+}
+
+/// One or more `part`s joined by `symbol` or `keyword`; one alone is itself.
+fn joined(
+    i: &mut In<'_>,
+    part: fn(&mut In<'_>) -> ModalResult<Expr>,
+    symbol: &'static str,
+    keyword: &'static str,
+    all: fn(Vec<Expr>) -> Expr,
+) -> ModalResult<Expr> {
     let mut parts: Vec<Expr> =
-        separated(1.., not_expr, ws(alt(("&&", word("and"))))).parse_next(i)?;
+        separated(1.., part, ws(alt((symbol, word(keyword))))).parse_next(i)?;
     Ok(if parts.len() == 1 {
         parts.remove(0)
     } else {
-        Expr::And(parts)
+        all(parts)
     })
 }
 
