@@ -477,13 +477,16 @@ export class ResultView {
   async openSample(id, push = true) {
     this.sampleId = id;
     const seq = ++this.sampleSeq;
+    // Asked first: the page's own work below (the pane, the URL) overlaps the request.
+    // Prev/next follow the table's filters and order.
+    const asked = api.sample(this.name, id, this.q);
+    asked.catch(() => {});
     this.listPane.hidden = true;
     this.samplePane.hidden = false;
     kids(this.sampleHead, this._backButton(), el('span', { class: 'sv-id mono', text: shown(id) }), el('span', { class: 'dim', text: 'loading…' }));
     this.h.onHash(push);
     try {
-      // Prev/next follow the table's filters and order.
-      const d = await api.sample(this.name, id, this.q);
+      const d = await asked;
       if (seq !== this.sampleSeq || this.sampleId !== id) return;
       this.sampleDetail = d;
       this._renderSample(d);
