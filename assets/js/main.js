@@ -454,12 +454,14 @@ class App {
     this.activeKey = key;
     for (const x of this.views.values()) if (x !== v) x.setActive(false);
     this.tabs.select(key);
-    this.runs.activeId = v instanceof RunSession ? v.runId : '';
-    this.runs.render();
-    this.resultsPane.activeName = v instanceof ResultView ? v.name : '';
-    this.resultsPane.render();
-    this.configs.editing = v instanceof ConfigView ? v.name : '';
-    this.configs.render();
+    // The side lists mark the shown tab: redrawn only when their mark moves
+    // (a redraw of hundreds of entries on every tab switch is not free).
+    const runId = v instanceof RunSession ? v.runId : '';
+    if (this.runs.activeId !== runId) { this.runs.activeId = runId; this.runs.render(); }
+    const resultName = v instanceof ResultView ? v.name : '';
+    if (this.resultsPane.activeName !== resultName) { this.resultsPane.activeName = resultName; this.resultsPane.render(); }
+    const editing = v instanceof ConfigView ? v.name : '';
+    if (this.configs.editing !== editing) { this.configs.editing = editing; this.configs.render(); }
     sessionStorage.setItem('devloop.active', key);
     v.setActive(true);
     if (v instanceof RunSession) this.updateTab(v);

@@ -63,7 +63,8 @@ export class TabBar {
       const on = tid === id;
       t.tab.classList.toggle('active', on);
       t.tab.setAttribute('aria-selected', String(on));
-      if (on) t.tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      // At the next frame: scrolling now would lay out a page still being built.
+      if (on) requestAnimationFrame(() => t.tab.scrollIntoView({ block: 'nearest', inline: 'nearest' }));
     }
   }
 
