@@ -38,6 +38,8 @@ class App {
     this.views = new Map();
     /** @type {string|null} the key of the shown tab */
     this.activeKey = null;
+    /** True while the page follows the URL (Back, Forward, a reload): the address changes in place, no history entry. */
+    this.routing = false;
     this.project = '';
     /** @type {import('./api.js').ResultEntry[]} */
     this.resultList = [];
@@ -111,7 +113,9 @@ class App {
     api.targets().then((r) => this.configs.setTargets(r.targets || [])).catch(() => {});
     this.events.start();
 
-    // Tabs open before a reload come back, then the URL decides which one is shown.
+    // Tabs open before a reload come back, then the URL decides which one is shown
+    // (in place: coming back is not a step the Back button should undo).
+    this.routing = true;
     let restore = [];
     try { restore = JSON.parse(sessionStorage.getItem('devloop.tabs') || '[]'); } catch { restore = []; }
     for (const key of restore) if (typeof key === 'string') this.openKey(key, false);
@@ -120,6 +124,7 @@ class App {
       const key = last && this.views.has(last) ? last : [...this.tabs.tabs.keys()].pop();
       if (key) this.activate(key);
     }
+    this.routing = false;
     this.updateEmpty();
   }
 
@@ -583,8 +588,9 @@ class App {
    * #compare=A&with=B[&sample=ID], #config=NAME, #dataset=NAME. Returns true if it opened something.
    */
   route() {
+    const was = this.routing;
     this.routing = true;
-    try { return this._route(); } finally { this.routing = false; }
+    try { return this._route(); } finally { this.routing = was; }
   }
 
   _route() {

@@ -169,6 +169,19 @@ test('Back and Forward go between views, and between a sample and its table', as
   await page.waitForFunction(() => location.hash === '#result=parts_result');
   await page.goForward();
   await parts.locator('.sv-id', { hasText: 'c03' }).waitFor();
+
+  // A reload brings the tabs back in place: no new entry.
+  const entries = await page.evaluate(() => history.length);
+  await page.reload();
+  await page.locator('.result-view[data-result="parts_result"] .sv-id', { hasText: 'c03' }).waitFor();
+  assert.equal(await page.evaluate(() => history.length), entries);
+  // The page's address with no view named: the tabs come back and the last one
+  // shows, in that one new entry.
+  await page.goto(server.url);
+  await page.waitForFunction(() => location.hash.startsWith('#result=parts_result'));
+  assert.equal(await page.evaluate(() => history.length), entries + 1);
+  await page.goBack();
+  await page.waitForFunction(() => location.hash === '#result=parts_result&sample=c03');
   assert.deepEqual(errors, []);
   await context.close();
 });
