@@ -10,9 +10,11 @@
 //   page    the first page of samples is shown (clicked open in devloop)
 //   sample  one sample's conversation is shown after clicking its row
 //   bytes   what the browser downloaded (encoded, as sent) for all that
-// Each moment is taken by checking the page once per animation frame, for
-// both tools alike (a locator's waitFor backs off up to 500 ms between
-// checks, too coarse for what is measured here).
+// Every moment is taken on the page's own clock, for both tools alike: a
+// check once per animation frame inside the page (from navigation for the
+// list, from an in-page click for the rest). Waiting through Playwright
+// instead added 80–100 ms of round trips and actionability checks to every
+// figure, more than devloop's own time for some of them.
 // Usage: E2E_EMBEDDED=1 DEVLOOP_BIN=target/release/devloop node bench_inspect.mjs [--reps 3]
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
@@ -46,17 +48,50 @@ function inspectView() {
   });
 }
 
-/** Resolves when `sel` matches in the page, checked every frame. */
-function shown(page, sel) {
-  return page.waitForFunction((s) => !!document.querySelector(s), sel, { polling: 'raf', timeout: 60_000 });
+/**
+ * In the page, from its start: the moment (ms since navigation) each
+ * condition first holds, checked once per frame. A condition is
+ * `{sel}` (an element matches) or `{text, ci}` (the page's text holds it).
+ * @param {Record<string, {sel?: string, text?: string, ci?: boolean}>} marks
+ */
+function watchFromStart(marks) {
+  const seen = {};
+  Object.defineProperty(window, '__seen', { value: seen });
+  const holds = (c) => c.sel ? !!document.querySelector(c.sel)
+    : (() => { const t = document.body ? document.body.textContent || '' : ''; return c.ci ? t.toLowerCase().includes(c.text.toLowerCase()) : t.includes(c.text); })();
+  const tick = () => {
+    for (const [k, c] of Object.entries(marks)) if (seen[k] === undefined && holds(c)) seen[k] = performance.now();
+    if (Object.keys(seen).length < Object.keys(marks).length) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
 }
 
-/** Resolves when the page's text holds `text` (case-insensitive with `ci`), checked every frame. */
-function textShown(page, text, ci = false) {
-  return page.waitForFunction(([t, ci]) => {
-    const all = document.body ? document.body.textContent || '' : '';
-    return ci ? all.toLowerCase().includes(t.toLowerCase()) : all.includes(t);
-  }, [text, ci], { polling: 'raf', timeout: 60_000 });
+/** Resolves with the page's moment for mark `k` (ms since navigation). */
+async function seen(page, k) {
+  const h = await page.waitForFunction((k) => window.__seen && window.__seen[k], k, { timeout: 60_000 });
+  return Math.round(await h.jsonValue());
+}
+
+/**
+ * In the page: clicks what `target` finds, then waits (once per frame) until
+ * every condition holds; resolves with the ms between the click and then.
+ * `target` is `{sel}` or `{text}` (the innermost element whose text is exactly it).
+ */
+function clickThenWait(page, target, conds) {
+  return page.evaluate(([target, conds]) => new Promise((resolve, reject) => {
+    let el = target.sel ? document.querySelector(target.sel) : null;
+    if (target.text) {
+      const all = [...document.querySelectorAll('body *')].filter((e) => e.textContent.trim() === target.text);
+      el = all.find((e) => ![...e.children].some((c) => c.textContent.trim() === target.text)) || null;
+    }
+    if (!el) return reject(new Error(`nothing to click: ${JSON.stringify(target)}`));
+    const holds = (c) => c.sel ? !!document.querySelector(c.sel)
+      : (() => { const t = document.body.textContent || ''; return c.ci ? t.toLowerCase().includes(c.text.toLowerCase()) : t.includes(c.text); })();
+    const t0 = performance.now();
+    /** @type {HTMLElement} */ (el).click();
+    const tick = () => conds.every(holds) ? resolve(Math.round(performance.now() - t0)) : performance.now() - t0 > 60_000 ? reject(new Error('timed out')) : requestAnimationFrame(tick);
+    requestAnimationFrame(tick);
+  }), [target, conds]);
 }
 
 /** A fresh context, counting the bytes the page downloads. */
@@ -85,25 +120,15 @@ try {
       copyFileSync(path.join(logDir, logFile), path.join(server.dir, 'logs', logFile));
       const name = `logs/${logFile}`;
       const { context, page, counter } = await freshPage(browser);
-      const t0 = Date.now();
+      const item = `.result-item[data-name="${name}"]`;
+      await page.addInitScript(watchFromStart, { list: { sel: item } });
       await page.goto(server.url);
-      const item = page.locator(`.result-item[data-name="${name}"]`);
-      await shown(page, `.result-item[data-name="${name}"]`);
-      const list = Date.now() - t0;
+      const list = await seen(page, 'list');
       const listBytes = counter.bytes;
-      // Clicked in the page, not through Playwright's click (which first waits
-      // for the element to hold still over two frames): inspect view's first
-      // page is timed with no click at all, so neither pays for the harness.
-      const t1 = Date.now();
-      await item.evaluate((e) => e.click());
       const view = `.result-view[data-result="${name}"]`;
-      await shown(page, `${view} tr.srow`);
-      const pg = Date.now() - t1;
-      const t2 = Date.now();
-      await page.locator(`${view} tr.srow[data-id="q1_epoch_1"]`).click();
-      await shown(page, `${view} .iv-convo .msg[data-role="assistant"]`);
-      await shown(page, `${view} .iv-transcript .iv-ev[data-kind="model"]`);
-      const sample = Date.now() - t2;
+      const pg = await clickThenWait(page, { sel: item }, [{ sel: `${view} tr.srow` }]);
+      const sample = await clickThenWait(page, { sel: `${view} tr.srow[data-id="q1_epoch_1"]` },
+        [{ sel: `${view} .iv-convo .msg[data-role="assistant"]` }, { sel: `${view} .iv-transcript .iv-ev[data-kind="model"]` }]);
       await new Promise((r) => setTimeout(r, 300));
       rows.devloop.push({ list, page: pg, sample, bytes: counter.bytes, listBytes });
       await context.close();
@@ -113,18 +138,14 @@ try {
     {
       const iv = await inspectView();
       const { context, page, counter } = await freshPage(browser);
-      const t0 = Date.now();
+      // inspect view opens the only log of its folder by itself: its first
+      // page is timed from the log's name being shown to the last sample's.
+      await page.addInitScript(watchFromStart, { list: { text: logFile.replace(/\.eval$/, '') }, page: { text: 'q1000' } });
       await page.goto(iv.url);
-      await textShown(page, logFile.replace(/\.eval$/, ''));
-      const list = Date.now() - t0;
+      const list = await seen(page, 'list');
       const listBytes = counter.bytes;
-      await textShown(page, 'q1000');
-      const pg = Date.now() - t0 - list;
-      const t2 = Date.now();
-      await page.getByText('q1', { exact: true }).first().click();
-      await textShown(page, 'Adding 1 and 2.');
-      await textShown(page, 'MODEL CALL', true);
-      const sample = Date.now() - t2;
+      const pg = (await seen(page, 'page')) - list;
+      const sample = await clickThenWait(page, { text: 'q1' }, [{ text: 'Adding 1 and 2.' }, { text: 'MODEL CALL', ci: true }]);
       await new Promise((r) => setTimeout(r, 300));
       rows.inspect.push({ list, page: pg, sample, bytes: counter.bytes, listBytes });
       await context.close();
