@@ -28,24 +28,49 @@ impl std::fmt::Display for RunError {
 /// Runs `cmd` to its end (at most `limit`) and returns what it printed and
 /// how it ended.
 pub fn run(cmd: &mut Command, limit: Duration) -> Result<Output, RunError> {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(RunError::Start)?;
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.map_err(RunError::Start),
-        Err(_) => {
-            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+    let running = Running::start(cmd)?;
+    match running.wait(limit) {
+        Some(out) => out.map_err(RunError::Start),
+        None => {
+            running.kill();
             Err(RunError::TimedOut(limit))
         }
+    }
+}
+
+/// A command started and being read to its end on a thread of its own, for
+/// callers that wait in steps.
+pub struct Running {
+    pid: nix::unistd::Pid,
+    done: std::sync::mpsc::Receiver<std::io::Result<Output>>,
+}
+
+impl Running {
+    pub fn start(cmd: &mut Command) -> Result<Running, RunError> {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .map_err(RunError::Start)?;
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let (tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        Ok(Running { pid, done })
+    }
+
+    /// What it printed and how it ended, if it ends within `within`; `None`
+    /// while it still runs.
+    pub fn wait(&self, within: Duration) -> Option<std::io::Result<Output>> {
+        self.done.recv_timeout(within).ok()
+    }
+
+    /// Kills its whole process group.
+    pub fn kill(&self) {
+        let _ = nix::sys::signal::killpg(self.pid, nix::sys::signal::Signal::SIGKILL);
     }
 }
 

@@ -480,11 +480,19 @@ impl Runs {
                     }
                 },
             };
-            self.children
+            // Reaped when it goes, never waited for here: a supervisor may
+            // outlive its exit record (a slow notify command) and this runs
+            // under request handlers.
+            if let Some(mut c) = self
+                .children
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&run.run_id)
-                .map(|mut c| c.wait());
+            {
+                if !matches!(c.try_wait(), Ok(Some(_))) {
+                    std::thread::spawn(move || c.wait());
+                }
+            }
             let mut run = run;
             apply_exit(&mut run, &exit);
             run.records = self.record_count(&run.run_id);

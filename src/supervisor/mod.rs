@@ -60,19 +60,17 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
 
     if let Some(target) = &spec.target {
         let exit = crate::targets::proxy::run(&folder, &spec, target)?;
-        if let Err(e) = notify::run_command(
-            &spec.notify,
-            &exit,
-            &run_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            &config_name(&folder),
-            run_dir,
-        ) {
+        let name = run_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let notify =
+            notify::start_command(&spec.notify, &exit, &name, &config_name(&folder), run_dir);
+        let later = settle_notify(notify, |e| eprintln!("devloop proxy: {e}"));
+        folder.write_exit(&exit)?;
+        if let Some(Err(e)) = later.map(notify::Pending::finish) {
             eprintln!("devloop proxy: {e}");
         }
-        folder.write_exit(&exit)?;
         return Ok(0);
     }
     let mut log = LogWriter::open(&folder.log_path())?;
@@ -109,16 +107,48 @@ pub fn main(run_dir: &Path) -> anyhow::Result<i32> {
         }
     };
     log.note(nums.take(), describe_exit(&exit));
-    if let Err(e) = notify::run_command(&spec.notify, &exit, &name, &config_name(&folder), run_dir)
-    {
-        log.note(nums.take(), e);
-    }
+    let notify = notify::start_command(&spec.notify, &exit, &name, &config_name(&folder), run_dir);
+    let later = settle_notify(notify, |e| log.note(nums.take(), e));
     // A full disk must not keep the exit status from being recorded.
     if let Err(e) = log.sync() {
         eprintln!("devloop supervisor: writing log: {e}");
     }
     folder.write_exit(&exit)?;
+    // A slow notify command is waited for after the run is marked ended; how
+    // it went still goes in the log (seen on reopening the run).
+    if let Some(Err(e)) = later.map(notify::Pending::finish) {
+        log.note(nums.take(), e);
+        let _ = log.sync();
+    }
     Ok(0)
+}
+
+/// How long the end of a run waits for its notify command before it is
+/// marked ended anyway: long enough for a webhook to answer (and a failure
+/// to be in the log when viewers get `complete`), short enough that the run
+/// never looks like it is still running.
+const NOTIFY_GRACE: Duration = Duration::from_secs(2);
+
+/// Waits up to [`NOTIFY_GRACE`] for a started notify command; a failure in
+/// that time goes to `note`. Returns the command if it still runs.
+fn settle_notify(
+    started: Option<Result<notify::Pending, String>>,
+    mut note: impl FnMut(String),
+) -> Option<notify::Pending> {
+    match started? {
+        Err(e) => {
+            note(e);
+            None
+        }
+        Ok(p) => match p.wait(NOTIFY_GRACE) {
+            Some(Err(e)) => {
+                note(e);
+                None
+            }
+            Some(Ok(())) => None,
+            None => Some(p),
+        },
+    }
 }
 
 struct Child {

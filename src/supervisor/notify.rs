@@ -94,18 +94,16 @@ impl Watcher {
     }
 }
 
-/// Runs `[notify] command` for a run that ended; `Err` says what went wrong,
-/// for the run's log.
-pub fn run_command(
+/// `[notify] command` for a run that ended, started: `None` when there is
+/// none, `Err` (for the run's log) when it could not start.
+pub fn start_command(
     spec: &NotifySpec,
     exit: &ExitInfo,
     run_id: &str,
     config_name: &str,
     run_dir: &Path,
-) -> Result<(), String> {
-    let Some((program, args)) = spec.command.split_first() else {
-        return Ok(());
-    };
+) -> Option<Result<Pending, String>> {
+    let (program, args) = spec.command.split_first()?;
     let status = exit.status();
     let exit_code = exit.exit_code.map(|c| c.to_string()).unwrap_or_default();
     let fill = |a: &str| {
@@ -115,22 +113,67 @@ pub fn run_command(
             .replace("{exit_code}", &exit_code)
             .replace("{run_dir}", &run_dir.to_string_lossy())
     };
-    let out = crate::command::run(
+    let started = crate::command::Running::start(
         std::process::Command::new(fill(program)).args(args.iter().map(|a| fill(a))),
-        COMMAND_TIMEOUT,
-    )
-    .map_err(|e| format!("notify command {program:?} {e}"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let why = crate::command::last_error_line(&out);
-    Err(format!(
-        "notify command {program:?} failed ({}){}",
-        out.status,
-        if why.is_empty() {
-            String::new()
-        } else {
-            format!(": {why}")
+    );
+    Some(match started {
+        Ok(running) => Ok(Pending {
+            running,
+            program: program.clone(),
+            deadline: std::time::Instant::now() + COMMAND_TIMEOUT,
+        }),
+        Err(e) => Err(format!("notify command {program:?} {e}")),
+    })
+}
+
+/// A notify command on its way.
+pub struct Pending {
+    running: crate::command::Running,
+    program: String,
+    deadline: std::time::Instant,
+}
+
+impl Pending {
+    /// How it went, if it ends within `within` (`Err` says what went wrong,
+    /// for the run's log); `None` while it still runs.
+    pub fn wait(&self, within: Duration) -> Option<Result<(), String>> {
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        match self.running.wait(within.min(left)) {
+            Some(out) => Some(self.judge(out)),
+            None if within >= left => {
+                self.running.kill();
+                Some(Err(format!(
+                    "notify command {:?} took longer than {}s and was killed",
+                    self.program,
+                    COMMAND_TIMEOUT.as_secs()
+                )))
+            }
+            None => None,
         }
-    ))
+    }
+
+    /// Waits out the rest of its time limit.
+    pub fn finish(self) -> Result<(), String> {
+        self.wait(COMMAND_TIMEOUT).unwrap_or(Ok(()))
+    }
+
+    fn judge(&self, out: std::io::Result<std::process::Output>) -> Result<(), String> {
+        let program = &self.program;
+        let out = out.map_err(|e| format!("notify command {program:?} could not start: {e}"))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let why = crate::command::last_error_line(&out);
+        Err(format!(
+            "notify command {program:?} failed ({}){}",
+            out.status,
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            }
+        ))
+    }
 }

@@ -147,6 +147,35 @@ fn a_failing_notify_command_is_noted_and_changes_nothing_else() {
 }
 
 #[test]
+fn a_slow_notify_command_does_not_hold_the_end_of_the_run_back() {
+    let p = Project::new("");
+    let done = p.path().join("notified");
+    std::fs::write(
+        p.path().join("devloop.toml"),
+        format!(
+            "[launch]\ncommand = [\"python3\", \"{{config}}\"]\n[notify]\ncommand = [\"sh\", \"-c\", \"sleep 8; echo \\\"$0\\\" > {}\", \"{{status}}\"]\n",
+            done.display()
+        ),
+    )
+    .unwrap();
+    p.config("ok.py", "print('ok')\n");
+    let s = Server::start(p.path());
+    let id = s.launch("ok.py");
+    let run = s.wait_ended(&id);
+    assert_eq!(run["status"], "succeeded");
+    // The run was marked ended while its notify command was still asleep.
+    assert!(
+        !done.exists(),
+        "the run ended only after its notify command"
+    );
+    // And the command still ran to its end.
+    wait_for("the notify command to finish", || {
+        done.exists().then_some(())
+    });
+    assert_eq!(std::fs::read_to_string(&done).unwrap().trim(), "succeeded");
+}
+
+#[test]
 fn cpu_time_counts_children_that_came_and_went_between_samples() {
     let p = Project::new("");
     p.config(
