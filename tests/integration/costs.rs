@@ -90,18 +90,31 @@ fn a_busy_run_holding_memory_shows_both_within_two_seconds_children_included() {
     );
 }
 
-#[test]
-fn matching_lines_raise_alerts_and_the_notify_command_gets_the_run() {
+/// A project whose `devloop.toml` has the `[notify]` lines `notify` makes
+/// (given the project's folder), written whole: `Project::new` puts extra
+/// settings under `[launch]`.
+fn with_notify(notify: impl FnOnce(&std::path::Path) -> String) -> Project {
     let p = Project::new("");
-    let got = p.path().join("notified.txt");
     std::fs::write(
         p.path().join("devloop.toml"),
         format!(
-            "[launch]\ncommand = [\"python3\", \"{{config}}\"]\n[notify]\npatterns = [\"Traceback\", \"CUDA out of memory\"]\ncommand = [\"sh\", \"-c\", \"echo \\\"$@\\\" > {}\", \"notify\", \"{{run_id}}\", \"{{status}}\", \"{{config_name}}\"]\n",
-            got.display()
+            "[launch]\ncommand = [\"python3\", \"{{config}}\"]\n[notify]\n{}\n",
+            notify(p.path())
         ),
     )
     .unwrap();
+    p
+}
+
+#[test]
+fn matching_lines_raise_alerts_and_the_notify_command_gets_the_run() {
+    let p = with_notify(|dir| {
+        format!(
+            "patterns = [\"Traceback\", \"CUDA out of memory\"]\ncommand = [\"sh\", \"-c\", \"echo \\\"$@\\\" > {}\", \"notify\", \"{{run_id}}\", \"{{status}}\", \"{{config_name}}\"]",
+            dir.join("notified.txt").display()
+        )
+    });
+    let got = p.path().join("notified.txt");
     p.config(
         "boom.py",
         "print('fine')\nprint('RuntimeError: CUDA out of memory. Tried to allocate', flush=True)\nraise SystemExit(1)\n",
@@ -124,14 +137,9 @@ fn matching_lines_raise_alerts_and_the_notify_command_gets_the_run() {
 
 #[test]
 fn a_failing_notify_command_is_noted_and_changes_nothing_else() {
-    let p =
-        Project::new("[notify]\ncommand = [\"sh\", \"-c\", \"echo no mail server >&2; exit 4\"]\n");
-    // `Project::new` puts extra settings under [launch]; write the file whole.
-    std::fs::write(
-        p.path().join("devloop.toml"),
-        "[launch]\ncommand = [\"python3\", \"{config}\"]\n[notify]\ncommand = [\"sh\", \"-c\", \"echo no mail server >&2; exit 4\"]\n",
-    )
-    .unwrap();
+    let p = with_notify(|_| {
+        "command = [\"sh\", \"-c\", \"echo no mail server >&2; exit 4\"]".to_string()
+    });
     p.config("ok.py", "print('ok')\n");
     let s = Server::start(p.path());
     let id = s.launch("ok.py");
@@ -148,16 +156,13 @@ fn a_failing_notify_command_is_noted_and_changes_nothing_else() {
 
 #[test]
 fn a_slow_notify_command_does_not_hold_the_end_of_the_run_back() {
-    let p = Project::new("");
-    let done = p.path().join("notified");
-    std::fs::write(
-        p.path().join("devloop.toml"),
+    let p = with_notify(|dir| {
         format!(
-            "[launch]\ncommand = [\"python3\", \"{{config}}\"]\n[notify]\ncommand = [\"sh\", \"-c\", \"sleep 8; echo \\\"$0\\\" > {}\", \"{{status}}\"]\n",
-            done.display()
-        ),
-    )
-    .unwrap();
+            "command = [\"sh\", \"-c\", \"sleep 8; echo \\\"$0\\\" > {}\", \"{{status}}\"]",
+            dir.join("notified").display()
+        )
+    });
+    let done = p.path().join("notified");
     p.config("ok.py", "print('ok')\n");
     let s = Server::start(p.path());
     let id = s.launch("ok.py");
