@@ -55,8 +55,14 @@ export class InspectView extends ResultView {
   /** @param {string} key */
   _descFirst(key) { return key === 'reward' || key === 'tokens' || key === 'time' || (this.scorers || []).includes(key); }
 
-  /** @param {string} name */
-  _fieldRef(name) { return fieldRef(name, 'scores'); }
+  /**
+   * A charted number as a filter names it: a scorer by the number its chart
+   * counts (`C` is 1), so a bar of letter grades filters too.
+   * @param {string} name
+   */
+  _fieldRef(name) {
+    return (this.scorers || []).includes(name) ? `scores[${JSON.stringify(name)}].number` : fieldRef(name, 'scores');
+  }
 
   _filterFields() {
     return ['reward', ...(this.scorers || []), 'scores.NAME.answer', 'tokens', 'time', 'messages', 'status', 'error', 'limit', 'target', 'input', 'epoch', 'sample_id'];

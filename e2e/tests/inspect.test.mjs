@@ -65,6 +65,17 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   await view.locator('.rv-search').fill('adding 2 and 4');
   await view.locator('.rv-count').filter({ hasText: '2 of 10 samples' }).waitFor();
   assert.deepEqual(await view.locator('tr.srow').evaluateAll((rs) => rs.map((r) => r.dataset.id)), ['q2_epoch_1', 'q2_epoch_2']);
+  await view.locator('.rv-search').fill('');
+  await view.locator('.rv-count').filter({ hasText: /^10 samples$/ }).waitFor();
+
+  // Any scorer can be charted, and a bar of letter grades (C is 1, I is 0) filters to its samples.
+  await view.locator('.hist-of').selectOption('match');
+  await view.locator('.hist[aria-label="Distribution of match"]').waitFor();
+  await view.locator('.hist-bar:not([disabled])').first().click();
+  await view.locator('.rv-count').filter({ hasText: '2 of 10 samples' }).waitFor();
+  assert.deepEqual(await view.locator('tr.srow').evaluateAll((rs) => rs.map((r) => r.dataset.id)), ['q5_epoch_1', 'q5_epoch_2']);
+  await view.locator('.rv-filter').fill('');
+  await view.locator('.rv-filter').press('Enter');
 
   // Compared with the other arith log (Inspect logs only are offered): sample by sample, changed first.
   await view.locator('.rv-search').fill('');

@@ -294,6 +294,13 @@ fn samples_are_paged_sorted_filtered_and_searched_on_the_server() {
         page(&s, &a, &format!("sort=id&filter={enc}"))
     };
     assert_eq!(ids(&expr(r#"match == "I""#)), ["q5_epoch_1", "q5_epoch_2"]);
+    // A letter grade as its chart counts it, as a histogram bar filters.
+    assert_eq!(
+        ids(&expr(
+            r#"scores["match"].number >= 0 and scores["match"].number < 0.5"#
+        )),
+        ["q5_epoch_1", "q5_epoch_2"]
+    );
     assert_eq!(
         ids(&expr(
             r#"sample_id == "q1" and scores.length_penalty.explanation ~ "^27 characters""#

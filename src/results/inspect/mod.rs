@@ -134,6 +134,15 @@ impl Fields for Row {
             // A scorer by name is its value; `scores.NAME.answer` and the
             // like reach the rest of what it gave.
             ("scores", [name]) => self.scores.get(name).and_then(|s| s.get("value")).cloned(),
+            // The value as the histogram counts it (`C` is 1, `I` is 0), so a
+            // bar of any scorer's chart can be a filter.
+            ("scores", [name, n]) if n == "number" => Some(
+                self.scores
+                    .get(name)
+                    .and_then(|s| s.get("value"))
+                    .and_then(score_number)
+                    .map_or(Value::Null, Value::from),
+            ),
             ("scores", [name, rest @ ..]) => super::filter::at(self.scores.get(name)?, rest),
             (name, []) => self.scores.get(name).and_then(|s| s.get("value")).cloned(),
             _ => None,
