@@ -116,7 +116,7 @@ enum Operand {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Op {
+pub enum Op {
     Eq,
     Ne,
     Lt,
@@ -166,6 +166,43 @@ impl Filter {
 
     pub fn matches(&self, row: &impl Fields) -> bool {
         self.expr.eval(row)
+    }
+
+    /// `field op value`, as the parser would make it: for the query
+    /// parameters that predate expressions (`status=`, `min_reward=`).
+    pub fn compare(field: &str, op: Op, value: Value) -> Filter {
+        Filter {
+            expr: Expr::Compare(
+                Operand::Field(vec![field.to_string()]),
+                op,
+                Operand::Literal(value),
+            ),
+        }
+    }
+
+    /// Holds when any of `fields` is present and not empty.
+    pub fn any_of(fields: &[&str]) -> Filter {
+        let holds = |f: &&str| Expr::Holds(Operand::Field(vec![f.to_string()]));
+        Filter {
+            expr: Expr::Or(fields.iter().map(holds).collect()),
+        }
+    }
+
+    pub fn negate(self) -> Filter {
+        Filter {
+            expr: Expr::Not(Box::new(self.expr)),
+        }
+    }
+
+    /// All of `parts`; `None` when there are none (everything passes).
+    pub fn all(parts: Vec<Filter>) -> Option<Filter> {
+        match parts.len() {
+            0 => None,
+            1 => parts.into_iter().next(),
+            _ => Some(Filter {
+                expr: Expr::And(parts.into_iter().map(|f| f.expr).collect()),
+            }),
+        }
     }
 }
 

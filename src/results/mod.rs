@@ -63,19 +63,53 @@ pub struct SampleQuery {
 }
 
 impl SampleQuery {
-    /// The filter expression, parsed and checked against the table's fields.
-    pub(crate) fn filter(&self, known: &FieldSet) -> ApiResult<Option<Filter>> {
-        match self
-            .filter
+    fn expression(&self) -> Option<&str> {
+        self.filter
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-        {
-            None => Ok(None),
-            Some(src) => Filter::parse_for(src, known)
-                .map(Some)
-                .map_err(|e| ApiError::BadRequest(format!("filter: {e}"))),
+    }
+
+    /// True when the query leaves some rows out (a search aside).
+    fn narrows(&self) -> bool {
+        self.expression().is_some()
+            || self.status.is_some()
+            || self.min_reward.is_some()
+            || self.max_reward.is_some()
+            || self.has_error.is_some()
+    }
+
+    /// Everything the query asks of a row as one filter: the expression,
+    /// parsed and checked against the table's fields, and the parameters
+    /// that predate it as the same kind of conditions. `error_fields` are
+    /// what `has_error` looks at.
+    pub(crate) fn filter(
+        &self,
+        known: &FieldSet,
+        error_fields: &[&str],
+    ) -> ApiResult<Option<Filter>> {
+        use filter::Op;
+        let mut parts = Vec::new();
+        if let Some(src) = self.expression() {
+            parts.push(
+                Filter::parse_for(src, known)
+                    .map_err(|e| ApiError::BadRequest(format!("filter: {e}")))?,
+            );
         }
+        if let Some(s) = &self.status {
+            parts.push(Filter::compare("status", Op::Eq, s.as_str().into()));
+        }
+        if let Some(m) = self.min_reward {
+            parts.push(Filter::compare("reward", Op::Ge, m.into()));
+        }
+        if let Some(m) = self.max_reward {
+            parts.push(Filter::compare("reward", Op::Le, m.into()));
+        }
+        if let Some(want) = self.has_error {
+            let any = Filter::any_of(error_fields);
+            parts.push(if want { any } else { any.negate() });
+        }
+        Ok(Filter::all(parts))
     }
 }
 
@@ -227,13 +261,8 @@ impl Results {
                 .filter(|s| !s.is_empty())
                 .map(|s| s.to_ascii_lowercase());
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-        let plain = needle.is_none()
-            && q.status.is_none()
-            && q.min_reward.is_none()
-            && q.max_reward.is_none()
-            && q.has_error.is_none()
-            && q.filter.as_deref().is_none_or(|f| f.trim().is_empty())
-            && q.sort.as_deref().is_none_or(|s| s == "index");
+        let plain =
+            needle.is_none() && !q.narrows() && q.sort.as_deref().is_none_or(|s| s == "index");
         if plain && !self.fresh_table(name, &dir) {
             let report = report::report_value(&dir);
             let ids = samples::sample_ids(&dir, report.as_ref());
@@ -273,27 +302,10 @@ impl Results {
     ) -> ApiResult<(Arc<Vec<SampleRow>>, Vec<usize>)> {
         let rows = self.table(name)?;
         let known = fields_of(&rows);
-        let expr = q.filter(&known)?;
+        let expr = q.filter(&known, &["error", "malformed"])?;
         let mut hits: Vec<&SampleRow> = rows
             .iter()
             .filter(|r| expr.as_ref().is_none_or(|f| f.matches(r)))
-            .filter(|r| {
-                q.status
-                    .as_deref()
-                    .is_none_or(|s| r.status.as_deref() == Some(s))
-            })
-            .filter(|r| {
-                q.min_reward
-                    .is_none_or(|m| r.reward.is_some_and(|x| x >= m))
-            })
-            .filter(|r| {
-                q.max_reward
-                    .is_none_or(|m| r.reward.is_some_and(|x| x <= m))
-            })
-            .filter(|r| {
-                q.has_error
-                    .is_none_or(|want| (r.error.is_some() || r.malformed.is_some()) == want)
-            })
             .collect();
         if let Some(n) = needle {
             let mut search = samples::TextSearch::new(n.as_bytes());

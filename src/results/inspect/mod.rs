@@ -744,7 +744,7 @@ impl Inspect {
             open: vec!["scores"],
         };
         known.names.extend(scorer_names(rows));
-        let expr = q.filter(&known)?;
+        let expr = q.filter(&known, &["error"])?;
         let needle =
             q.q.as_deref()
                 .map(str::trim)
@@ -753,16 +753,6 @@ impl Inspect {
         let mut hits: Vec<&Row> = rows
             .iter()
             .filter(|r| expr.as_ref().is_none_or(|f| f.matches(r)))
-            .filter(|r| q.status.as_deref().is_none_or(|s| r.status == s))
-            .filter(|r| {
-                q.min_reward
-                    .is_none_or(|m| r.reward.is_some_and(|x| x >= m))
-            })
-            .filter(|r| {
-                q.max_reward
-                    .is_none_or(|m| r.reward.is_some_and(|x| x <= m))
-            })
-            .filter(|r| q.has_error.is_none_or(|want| r.error.is_some() == want))
             .collect();
         if let Some(n) = needle {
             // The row's own text first; then the whole sample, read one
