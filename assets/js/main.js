@@ -83,8 +83,7 @@ class App {
     this.setupKeys();
     $('#runs-toggle').addEventListener('click', () => this.toggleDrawer());
     $('#drawer-backdrop').addEventListener('click', () => this.toggleDrawer(false));
-    // Back/Forward and hand-edited addresses.
-    window.addEventListener('popstate', () => this.route());
+    // Back/Forward between entries (they differ in their hash) and hand-edited addresses.
     window.addEventListener('hashchange', () => this.route());
     window.addEventListener('beforeunload', (e) => {
       if (this.ofKind(ConfigView).some((v) => v.isDirty())) { e.preventDefault(); e.returnValue = ''; }
