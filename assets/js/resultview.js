@@ -18,6 +18,9 @@ export function fieldRef(name, under) {
   return /^[A-Za-z_][\w-]*$/.test(name) && !['and', 'or', 'not', 'true', 'false', 'null'].includes(name) ? name : `${under}[${JSON.stringify(name)}]`;
 }
 
+/** A reward's parts worth showing beside it: two or more (one part is the reward). @template T @param {T[]} parts */
+function shownParts(parts) { return parts.length > 1 ? parts : []; }
+
 /** The filter a histogram bar stands for: its range, the last one closed. @param {string} ref @param {number} lo @param {number} hi @param {boolean} last */
 export function binFilter(ref, lo, hi, last) {
   if (lo === hi) return `${ref} == ${lo}`;
@@ -441,7 +444,8 @@ export class ResultView {
   /** @param {import('./api.js').SamplePage} page */
   _renderRows(page) {
     // A column per reward component, set when the table's components change.
-    const comps = page.components || [];
+    // A reward of one part is that part: its column would repeat the reward.
+    const comps = shownParts(page.components || []);
     if (comps.join('\n') !== this.components.join('\n')) {
       this.components = comps;
       this._columns();
@@ -511,7 +515,7 @@ export class ResultView {
       el('span', { class: 'sv-id mono', text: shown(d.id) }),
       el('span', { class: 'sv-reward ' + (typeof r.reward === 'number' ? (r.reward > 0 ? 'good' : 'bad') : ''), text: `reward ${fmtNum(r.reward)}` }),
       // Every part of the reward, so a total is never read without what made it.
-      ...Object.entries(r.components || {}).map(([k, v]) => el('span', { class: 'sv-component mono', dataset: { component: k }, text: `${k} ${fmtNum(v)}` })),
+      ...shownParts(Object.entries(r.components || {})).map(([k, v]) => el('span', { class: 'sv-component mono', dataset: { component: k }, text: `${k} ${fmtNum(v)}` })),
       r.status ? el('span', { class: 'sv-status dim', text: r.status }) : null,
       el('div', { class: 'spacer' }),
       nav.count ? el('span', { class: 'sv-pos dim', text: `${(nav.position ?? 0) + 1} / ${fmtInt(nav.count)}` }) : null,
