@@ -193,6 +193,7 @@ test('a histogram of one value has one bar named by the value', async () => {
   await rv.locator('.hist-axis').waitFor();
   assert.equal(await rv.locator('.hist-bar').count(), 1);
   // Its reward has one part (a score metric `correct`): no column repeats the reward.
+  await rv.locator('tbody .srow').first().waitFor();
   assert.deepEqual(await rv.locator('thead th').allTextContents(), ['#', 'id', 'reward', 'status', 'turns', 'error']);
   assert.equal(await rv.locator('.hist-axis').textContent(), 'reward = 1 for every sample that has one');
   await rv.locator('.hist-bar').click();
