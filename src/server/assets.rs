@@ -42,12 +42,17 @@ fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
     if path.split('/').any(|p| p.is_empty() || p.starts_with('.')) {
         return None;
     }
-    let bytes = raw(ui_dir, path)?;
-    Some(if path == "index.html" {
-        with_module_preloads(ui_dir, bytes)
-    } else {
-        bytes
-    })
+    if path == "index.html" {
+        // The embedded page never changes: its preload list is made once.
+        static EMBEDDED: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+        return match ui_dir {
+            Some(_) => raw(ui_dir, path).map(|html| with_module_preloads(ui_dir, html)),
+            None => EMBEDDED
+                .get_or_init(|| raw(ui_dir, path).map(|html| with_module_preloads(ui_dir, html)))
+                .clone(),
+        };
+    }
+    raw(ui_dir, path)
 }
 
 /// The page's files with an `ETag`, so a reload asks "changed?" and gets a
@@ -92,20 +97,20 @@ const PRELOAD_MARK: &str = "<!-- modulepreload";
 /// (a round trip per level). Modules loaded on demand (`import()`) are not
 /// listed.
 fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
-    let Ok(text) = String::from_utf8(html.clone()) else {
-        return html;
+    let mut text = match String::from_utf8(html) {
+        Ok(t) => t,
+        Err(e) => return e.into_bytes(),
     };
     let Some(at) = text.find(PRELOAD_MARK) else {
-        return html;
+        return text.into_bytes();
     };
     let names = static_imports(ui_dir, "js/main.js");
     let links: String = names
         .iter()
         .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/{n}\">\n  "))
         .collect();
-    let mut out = text;
-    out.insert_str(at, &links);
-    out.into_bytes()
+    text.insert_str(at, &links);
+    text.into_bytes()
 }
 
 /// `entry` and every module it imports statically (`import … from './x.js'`,
