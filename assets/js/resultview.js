@@ -41,8 +41,8 @@ export class ResultView {
     /** @type {import('./api.js').ResultDetail|null} */
     this.detail = null;
     this.q = { sort: 'index', q: '', filter: '', offset: 0 };
-    /** @type {string} the number the histogram shows */
-    this.chartOf = 'reward';
+    /** @type {import('./api.js').Distribution|null} the histogram and statuses; `of` is the number charted, kept on refresh */
+    this.dist = null;
     /** @type {string[]} reward components, a column each */
     this.components = [];
     /** @type {string|null} */
@@ -239,7 +239,7 @@ export class ResultView {
 
   async loadDetail() {
     try {
-      const [detail, dist] = await Promise.all([api.result(this.name), api.distribution(this.name, this.chartOf).catch(() => null)]);
+      const [detail, dist] = await Promise.all([api.result(this.name), api.distribution(this.name, this.dist?.of).catch(() => null)]);
       this.detail = detail;
       this.dist = dist;
       this.errorBox.hidden = true;
@@ -348,7 +348,6 @@ export class ResultView {
 
   /** Chart another number (a component, turns). @param {string} of */
   async chart(of) {
-    this.chartOf = of;
     try { this.dist = await api.distribution(this.name, of); } catch { /* keep the last chart */ }
     this._renderDist();
   }
