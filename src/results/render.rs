@@ -127,19 +127,38 @@ pub fn markdown(text: &str) -> String {
     sanitizer().clean(&html).to_string()
 }
 
-/// One message as a list of blocks the page can show as they are.
-pub fn message(m: &Value) -> Value {
+/// A message object, its role, and its content as blocks.
+pub(crate) type MessageParts<'a> = (&'a serde_json::Map<String, Value>, &'a str, Vec<Value>);
+
+/// What every message format shares: the object, its role, and its
+/// `content` as blocks (a string as text, a list part by part with
+/// `content_block`, anything else as JSON). `Err` is a message that is not
+/// an object, as the page shows it.
+pub(crate) fn message_parts(
+    m: &Value,
+    content_block: impl Fn(&Value) -> Value,
+) -> Result<MessageParts<'_>, Value> {
     let Some(obj) = m.as_object() else {
-        return json!({"role": "unknown", "blocks": [{"kind": "json", "value": m}]});
+        return Err(json!({"role": "unknown", "blocks": [{"kind": "json", "value": m}]}));
     };
     let role = obj.get("role").and_then(Value::as_str).unwrap_or("unknown");
     let mut blocks = Vec::new();
     match obj.get("content") {
+        Some(Value::String(s)) if s.is_empty() => {}
         Some(Value::String(s)) => blocks.push(text_block("text", s)),
         Some(Value::Array(parts)) => blocks.extend(parts.iter().map(content_block)),
         Some(Value::Null) | None => {}
         Some(other) => blocks.push(json!({"kind": "json", "value": other})),
     }
+    Ok((obj, role, blocks))
+}
+
+/// One message as a list of blocks the page can show as they are.
+pub fn message(m: &Value) -> Value {
+    let (obj, role, mut blocks) = match message_parts(m, content_block) {
+        Ok(parts) => parts,
+        Err(shown) => return shown,
+    };
     // OpenAI chat format.
     if let Some(Value::Array(calls)) = obj.get("tool_calls") {
         for c in calls {

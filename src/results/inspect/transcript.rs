@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::super::render::{pretty, text_block, tool_call_block};
+use super::super::render::{message_parts, pretty, text_block, tool_call_block};
 
 /// Longest text kept in one transcript item; the whole text is in the
 /// conversation, a transcript item is for reading at a glance.
@@ -57,16 +57,10 @@ fn content_block(c: &Value) -> Value {
 
 /// One Inspect chat message (system, user, assistant, tool).
 pub fn message(m: &Value) -> Value {
-    let Some(obj) = m.as_object() else {
-        return json!({"role": "unknown", "blocks": [{"kind": "json", "value": m}]});
+    let (obj, role, mut blocks) = match message_parts(m, content_block) {
+        Ok(parts) => parts,
+        Err(shown) => return shown,
     };
-    let role = obj.get("role").and_then(Value::as_str).unwrap_or("unknown");
-    let mut blocks = Vec::new();
-    match obj.get("content") {
-        Some(Value::String(s)) if !s.is_empty() => blocks.push(text_block("text", s)),
-        Some(Value::Array(parts)) => blocks.extend(parts.iter().map(content_block)),
-        _ => {}
-    }
     if let Some(Value::Array(calls)) = obj.get("tool_calls") {
         for c in calls {
             blocks.push(tool_call_block(
