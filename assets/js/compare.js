@@ -4,6 +4,7 @@
 
 import { api } from './api.js';
 import { renderConversation } from './conversation.js';
+import { compareKey } from './tabs.js';
 import { el, kids, fmtNum, fmtInt, resultTime, fmtWhen, shown } from './util.js';
 
 const SHOW_STEP = 500;
@@ -198,9 +199,6 @@ export class CompareView {
     return false;
   }
 }
-
-/** The tab key of the comparison of A with B (JSON: names may hold any character). @param {string} a @param {string} b */
-export function compareKey(a, b) { return 'compare:' + JSON.stringify([a, b]); }
 
 /** @param {number|null|undefined} v */
 function cls(v) { return typeof v === 'number' ? (v > 0 ? 'good' : 'bad') : 'none'; }

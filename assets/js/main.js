@@ -5,25 +5,38 @@
 // previous view), keyboard shortcuts and the theme.
 
 import { api, ApiError, ProjectEvents } from './api.js';
-import { RunSession, runKey } from './runview.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
-import { ResultView } from './resultview.js';
-import { makeResultView } from './inspectview.js';
-import { feedRunSamples } from './inspectlive.js';
-import { CompareView, compareKey } from './compare.js';
-import { ConfigView } from './editor.js';
 import { DatasetView } from './datasets.js';
-import { TabBar } from './tabs.js';
+import { TabBar, runKey, compareKey } from './tabs.js';
 import { Notifier } from './notify.js';
 import { FINAL, statusMark, typingInField, resultNameFromDir, shown, queuePlace } from './util.js';
+
+/**
+ * The views (views.js), set once loaded. They are most of the page's script:
+ * asked for at once, but the lists do not wait for them; a tab opened before
+ * they have come opens when they do.
+ * @type {typeof import('./views.js')|null}
+ */
+let V = null;
+const viewsReady = import('./views.js').then((m) => { V = m; return m; });
+viewsReady.catch((e) => console.error('the views did not load:', e));
+
+/** The views, once loaded (the open* methods wait for them first). */
+function views() {
+  if (!V) throw new Error('the views have not loaded yet');
+  return V;
+}
 
 /** Runs that keep streaming while their tab is in the background (browsers allow ~6 connections per host). */
 const MAX_BACKGROUND_STREAMS = 2;
 
 const $ = (sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 
-/** @typedef {RunSession|ResultView|CompareView|ConfigView|DatasetView} View a main-pane tab */
+/** @typedef {import('./runview.js').RunSession} RunSession */
+/** @typedef {import('./resultview.js').ResultView} ResultView */
+/** @typedef {import('./editor.js').ConfigView} ConfigView */
+/** @typedef {RunSession|ResultView|import('./compare.js').CompareView|ConfigView|DatasetView} View a main-pane tab */
 
 /**
  * Every open tab is a view, one map of them by key ("run:ID", "result:NAME",
@@ -86,12 +99,12 @@ class App {
     // Back/Forward between entries (they differ in their hash) and hand-edited addresses.
     window.addEventListener('hashchange', () => this.route());
     window.addEventListener('beforeunload', (e) => {
-      if (this.ofKind(ConfigView).some((v) => v.isDirty())) { e.preventDefault(); e.returnValue = ''; }
+      if (this.configViews().some((v) => v.isDirty())) { e.preventDefault(); e.returnValue = ''; }
     });
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden) {
         const v = this.activeView();
-        if (v instanceof RunSession && v.unseen) { v.unseen = ''; this.updateTab(v); }
+        if (v?.kind === 'run' && v.unseen) { v.unseen = ''; this.updateTab(v); }
       }
       this.updateTitle();
     });
@@ -111,6 +124,8 @@ class App {
     // Checking targets may take seconds (each is asked over ssh): not awaited.
     api.targets().then((r) => this.configs.setTargets(r.targets || [])).catch(() => {});
     this.events.start();
+    // The lists are on screen; what follows opens tabs, so it waits for the views.
+    await viewsReady;
 
     // Tabs open before a reload come back, then the URL decides which one is shown
     // (in place: coming back is not a step the Back button should undo).
@@ -129,21 +144,26 @@ class App {
 
   // ---- views ------------------------------------------------------------------
 
-  /**
-   * The open views of one kind.
-   * @template {View} T @param {new (...args: any[]) => T} cls @returns {T[]}
-   */
-  ofKind(cls) {
-    /** @type {T[]} */
+  /** The open runs. @returns {RunSession[]} */
+  runViews() { return /** @type {RunSession[]} */ (this.ofKind('run')); }
+
+  /** The open results. @returns {ResultView[]} */
+  resultViews() { return /** @type {ResultView[]} */ (this.ofKind('result')); }
+
+  /** The open configs. @returns {ConfigView[]} */
+  configViews() { return /** @type {ConfigView[]} */ (this.ofKind('config')); }
+
+  /** The open views of one kind ('run', 'result', 'compare', 'config', 'dataset'). @param {string} kind @returns {View[]} */
+  ofKind(kind) {
     const out = [];
-    for (const v of this.views.values()) if (v instanceof cls) out.push(v);
+    for (const v of this.views.values()) if (v.kind === kind) out.push(v);
     return out;
   }
 
   /** The open tab of run `id`, if any. @param {string} id */
   runView(id) {
     const v = this.views.get(runKey(id));
-    return v instanceof RunSession ? v : undefined;
+    return v?.kind === 'run' ? v : undefined;
   }
 
   activeView() { return this.activeKey ? this.views.get(this.activeKey) : undefined; }
@@ -154,7 +174,7 @@ class App {
     try {
       const list = (await api.configs()).configs || [];
       this.configs.setConfigs(list);
-      for (const v of this.ofKind(ConfigView)) v.onConfigsChanged(list);
+      for (const v of this.configViews()) v.onConfigsChanged(list);
     } catch (e) { this.configs.setError(`Could not list configs: ${e.message}`); }
   }
 
@@ -164,7 +184,7 @@ class App {
       this.runs.setRuns(runs);
       for (const r of runs) { this.runView(r.run_id)?.setRun(r); this.notifier.onRun(r, false); }
       this.resultsPane.render(); // "running" results whose run has ended
-      for (const v of this.ofKind(ConfigView)) v.setRuns(runs);
+      for (const v of this.configViews()) v.setRuns(runs);
       this.updateQueue();
     } catch { /* shown by the connection badge */ }
   }
@@ -173,8 +193,8 @@ class App {
     const seq = (this.resultsSeq = (this.resultsSeq || 0) + 1);
     try {
       // The pane's page of the list, and the entries open tabs need wherever they fall in it.
-      const names = this.ofKind(ResultView).map((v) => v.name);
-      const runIds = this.ofKind(RunSession).map((v) => v.runId);
+      const names = this.resultViews().map((v) => v.name);
+      const runIds = this.runViews().map((v) => v.runId);
       const [page, mine] = await Promise.all([api.results(this.resultsPane.query()),
         names.length || runIds.length ? api.results({ name: names, run_id: runIds }) : { results: [] }]);
       if (seq !== this.resultsSeq) return;
@@ -186,7 +206,7 @@ class App {
       // Open results that changed on disk re-read themselves; comparisons too.
       /** @param {import('./api.js').ResultEntry|undefined} r */
       const sig = (r) => r ? `${r.status}|${r.total_samples}|${r.mtime_ms}|${r.error}` : '';
-      for (const v of this.ofKind(ResultView)) {
+      for (const v of this.resultViews()) {
         const now = list.find((r) => r.name === v.name);
         if (now && sig(now) !== sig(old.get(v.name))) v.refresh();
         else v.fillCompare();
@@ -194,7 +214,7 @@ class App {
       // An open run that writes an Inspect log shows the log's samples in its Samples tab.
       for (const r of list) {
         const run = r.kind === 'inspect' && r.run_id ? this.runView(r.run_id) : null;
-        if (run) feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
+        if (run && V) V.feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
       }
     } catch (e) { this.resultsPane.setError(`Could not list results: ${e.message}`); }
   }
@@ -223,7 +243,7 @@ class App {
           this.notifier.onRun(run, FINAL.has(run.status));
           this.runs.upsert(run);
           this.runView(run.run_id)?.setRun(run);
-          for (const v of this.ofKind(ConfigView)) v.onRun(run);
+          for (const v of this.configViews()) v.onRun(run);
           this.updateQueue();
           if (FINAL.has(run.status)) { this.loadResults(); this.loadConfigs(); }
           else if (this.resultList.some((r) => r.run_id === run.run_id)) this.resultsPane.render();
@@ -249,7 +269,7 @@ class App {
 
   /** Queued runs' places ("2nd in queue · 2 running, max 2") in their tabs' headers. */
   updateQueue() {
-    const views = this.ofKind(RunSession);
+    const views = this.runViews();
     if (!views.some((v) => v.queueNote || v.run?.status === 'queued' || this.runs.runs.get(v.runId)?.status === 'queued')) return;
     for (const v of views) {
       const run = this.runs.runs.get(v.runId) || v.run;
@@ -262,7 +282,7 @@ class App {
   async launch(name, target) {
     // A config open with unsaved changes launches what the user sees: validated and saved first.
     const page = this.views.get('config:' + name);
-    if (page instanceof ConfigView && page.isDirty()) return page.launchIt();
+    if (page?.kind === 'config' && page.isDirty()) return page.launchIt();
     try {
       const res = await api.launch(name, target);
       if (!res || !res.run_id) return { ok: false, error: 'the server gave no run id' };
@@ -291,7 +311,7 @@ class App {
       v = view;
       this.views.set(key, view);
       this.viewsEl.append(view.root);
-      this.tabs.add(key, view.kind, view instanceof RunSession ? { run: view.runId } : {});
+      this.tabs.add(key, view.kind, view.kind === 'run' ? { run: view.runId } : {});
       this.updateTab(view);
       view.open().catch(() => {}).finally(() => this.onViewOpened(view));
       this.saveTabs();
@@ -304,7 +324,7 @@ class App {
   /** A view has loaded what it shows first. @param {View} v */
   onViewOpened(v) {
     this.updateTab(v);
-    if (v instanceof RunSession) {
+    if (v.kind === 'run') {
       this.updateStreams();
       if (v.run) this.runs.upsert(v.run);
       this.updateQueue();
@@ -331,6 +351,8 @@ class App {
    * @param {{activate?: boolean, line?: number}} [o]
    */
   openRun(id, o = {}) {
+    if (!V) { viewsReady.then(() => this.openRun(id, o)); return undefined; }
+    const { RunSession } = views();
     const v = this.openView(runKey(id), () => {
       const s = new RunSession(id, {
         onStatus: (x) => this.onRunStatus(x),
@@ -355,8 +377,9 @@ class App {
 
   /** @param {string} name @param {string} [sample] @param {boolean} [activate] */
   openResult(name, sample, activate = true) {
+    if (!V) { viewsReady.then(() => this.openResult(name, sample, activate)); return undefined; }
     const key = 'result:' + name;
-    const v = this.openView(key, () => makeResultView(name, {
+    const v = this.openView(key, () => views().makeResultView(name, {
       onOpenRun: (id) => this.openRun(id, { activate: true }),
       onCompare: (a, b) => this.openCompare(a, b),
       results: () => this.resultList,
@@ -370,7 +393,9 @@ class App {
 
   /** @param {string} a @param {string} b @param {boolean} [activate] */
   openCompare(a, b, activate = true) {
+    if (!V) { viewsReady.then(() => this.openCompare(a, b, activate)); return undefined; }
     const key = compareKey(a, b);
+    const { CompareView } = views();
     return this.openView(key, () => new CompareView(a, b, {
       onOpenResult: (name, sample) => this.openResult(name, sample),
       onHash: (push) => this.onViewChanged(key, push),
@@ -379,7 +404,9 @@ class App {
 
   /** @param {string} name @param {boolean} [activate] */
   openConfig(name, activate = true) {
+    if (!V) { viewsReady.then(() => this.openConfig(name, activate)); return undefined; }
     const key = 'config:' + name;
+    const { ConfigView } = views();
     return this.openView(key, () => new ConfigView(name, {
       onChange: () => this.onViewChanged(key),
       onLaunched: (id) => { this.openRun(id, { activate: true }); this.loadConfigs(); },
@@ -399,13 +426,13 @@ class App {
 
   /** The runs list marks the runs open in a tab. */
   markOpenRuns() {
-    this.runs.open = new Set(this.ofKind(RunSession).map((v) => v.runId));
+    this.runs.open = new Set(this.runViews().map((v) => v.runId));
     this.runs.render();
   }
 
   /** The results list marks the results open in a tab. */
   markOpenResults() {
-    this.resultsPane.open = new Set(this.ofKind(ResultView).map((v) => v.name));
+    this.resultsPane.open = new Set(this.resultViews().map((v) => v.name));
     this.resultsPane.render();
   }
 
@@ -438,7 +465,7 @@ class App {
 
   /** @param {View} v */
   updateTab(v) {
-    const run = v instanceof RunSession ? v : null;
+    const run = v.kind === 'run' ? v : null;
     this.tabs.update(v.key, {
       name: v.title(),
       when: run ? run.when() : '',
@@ -446,7 +473,7 @@ class App {
       status: v.status(),
       unseen: run ? run.unseen : '',
       reconnecting: !!run && run.connState === 'reconnecting',
-      dirty: v instanceof ConfigView && v.isDirty(),
+      dirty: v.kind === 'config' && v.isDirty(),
       kind: v.kind,
     });
   }
@@ -460,18 +487,18 @@ class App {
     this.tabs.select(key);
     // The side lists mark the shown tab: redrawn only when their mark moves
     // (a redraw of hundreds of entries on every tab switch is not free).
-    const runId = v instanceof RunSession ? v.runId : '';
+    const runId = v.kind === 'run' ? v.runId : '';
     if (this.runs.activeId !== runId) { this.runs.activeId = runId; this.runs.render(); }
-    const resultName = v instanceof ResultView ? v.name : '';
+    const resultName = v.kind === 'result' ? v.name : '';
     if (this.resultsPane.activeName !== resultName) { this.resultsPane.activeName = resultName; this.resultsPane.render(); }
-    const editing = v instanceof ConfigView ? v.name : '';
+    const editing = v.kind === 'config' ? v.name : '';
     if (this.configs.editing !== editing) { this.configs.editing = editing; this.configs.render(); }
     sessionStorage.setItem('devloop.active', key);
     v.setActive(true);
-    if (v instanceof RunSession) this.updateTab(v);
+    if (v.kind === 'run') this.updateTab(v);
     // A run's hash may go on with "&line=N" (a line link): keep it.
     const want = v.hash();
-    const keep = v instanceof RunSession ? location.hash.startsWith(want) : location.hash === want;
+    const keep = v.kind === 'run' ? location.hash.startsWith(want) : location.hash === want;
     if (!keep) this.setHash(want, true);
     this.updateStreams();
     this.updateTitle();
@@ -482,7 +509,7 @@ class App {
   closeTab(key) {
     const v = this.views.get(key);
     if (!v) return;
-    if (v instanceof ConfigView && v.isDirty() && !window.confirm(`${v.title()} has unsaved changes. Close it and lose them?`)) return;
+    if (v.kind === 'config' && v.isDirty() && !window.confirm(`${v.title()} has unsaved changes. Close it and lose them?`)) return;
     const keys = [...this.tabs.tabs.keys()];
     const idx = keys.indexOf(key);
     v.dispose();
@@ -494,8 +521,8 @@ class App {
       if (next && next !== key) this.activate(next);
       else this.setHash('', false);
     }
-    if (v instanceof RunSession) this.markOpenRuns();
-    else if (v instanceof ResultView) this.markOpenResults();
+    if (v.kind === 'run') this.markOpenRuns();
+    else if (v.kind === 'result') this.markOpenResults();
     this.saveTabs();
     this.updateStreams();
     this.updateTitle();
@@ -507,7 +534,7 @@ class App {
   /** The active run streams; so do the most recently viewed running ones, up to a cap; the rest resume when shown. */
   updateStreams() {
     const active = this.activeView();
-    const others = this.ofKind(RunSession)
+    const others = this.runViews()
       .filter((s) => s !== active)
       .sort((a, b) => b.lastActive - a.lastActive || (a.runId < b.runId ? 1 : -1));
     let budget = MAX_BACKGROUND_STREAMS;
@@ -516,7 +543,7 @@ class App {
       if (live && budget > 0 && !s.stream.ended) { budget--; s.resume(); }
       else s.pause();
     }
-    if (active instanceof RunSession) active.resume();
+    if (active?.kind === 'run') active.resume();
   }
 
   /** @param {RunSession} s */
@@ -562,9 +589,9 @@ class App {
   }
 
   updateTitle() {
-    const marks = this.ofKind(RunSession).map((s) => s.unseen).filter(Boolean);
+    const marks = this.runViews().map((s) => s.unseen).filter(Boolean);
     const v = this.activeView();
-    const name = v instanceof RunSession ? (v.run ? `${shown(v.run.config_name)} (${v.run.status})` : '') : v ? v.title() : '';
+    const name = v?.kind === 'run' ? (v.run ? `${shown(v.run.config_name)} (${v.run.status})` : '') : v ? v.title() : '';
     const base = this.project ? `devloop · ${this.project.split('/').filter(Boolean).pop()}` : 'devloop';
     document.title = (marks.length ? [...new Set(marks)].join('') + ' ' : '') + (name ? `${name} — ` : '') + base;
   }
@@ -578,7 +605,7 @@ class App {
   }
 
   tick() {
-    for (const s of this.ofKind(RunSession)) if (s.active) s.tick();
+    for (const s of this.runViews()) if (s.active) s.tick();
     this.runs.tick();
   }
 
@@ -587,6 +614,7 @@ class App {
    * #compare=A&with=B[&sample=ID], #config=NAME, #dataset=NAME. Returns true if it opened something.
    */
   route() {
+    if (!V) { viewsReady.then(() => this.route()); return false; }
     const was = this.routing;
     this.routing = true;
     try { return this._route(); } finally { this.routing = was; }

@@ -7,6 +7,7 @@ import { Gauges } from './gauges.js';
 import { api, RunStream } from './api.js';
 import { LogModel } from './logmodel.js';
 import { LogView } from './logview.js';
+import { runKey } from './tabs.js';
 import { SamplesModel, SamplesView, progressBar, setProgressBar } from './samples.js';
 import { el, fmtInt, fmtLaunched, runElapsed, FINAL, resultNameFromDir, shown, deleteWithConfirm } from './util.js';
 
@@ -15,9 +16,6 @@ const REPLAY_MAX = 20_000;
 const TAIL_RECORDS = 3000;
 /** A following view this many records behind the run skips ahead to its tail (the lines between load when scrolled to). */
 const CATCH_UP = 20_000;
-
-/** A run tab's key among the views of main.js. @param {string} id */
-export const runKey = (id) => 'run:' + id;
 
 export class RunSession {
   /**

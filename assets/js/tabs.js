@@ -4,6 +4,12 @@
 
 import { el } from './util.js';
 
+/** A run tab's key among the views of main.js. @param {string} id */
+export const runKey = (id) => 'run:' + id;
+
+/** The tab key of the comparison of A with B (JSON: names may hold any character). @param {string} a @param {string} b */
+export function compareKey(a, b) { return 'compare:' + JSON.stringify([a, b]); }
+
 const KIND_GLYPH = { result: '▤', compare: '⇄', config: '✎', dataset: '▦' };
 
 export class TabBar {

@@ -94,8 +94,10 @@ const PRELOAD_MARK: &str = "<!-- modulepreload";
 /// `index.html` with a `modulepreload` link for every module `main.js`
 /// imports, directly or not: the browser then fetches them all while it
 /// parses the page, instead of discovering them one import level at a time
-/// (a round trip per level). Modules loaded on demand (`import()`) are not
-/// listed.
+/// (a round trip per level). What `main.js` itself asks for with `import()`
+/// (the views, which the lists do not wait for) comes after, so it does not
+/// hold the first modules up; what other modules load on demand (the
+/// editor's libraries) is not listed.
 fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
     let mut text = match String::from_utf8(html) {
         Ok(t) => t,
@@ -104,7 +106,14 @@ fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
     let Some(at) = text.find(PRELOAD_MARK) else {
         return text.into_bytes();
     };
-    let names = static_imports(ui_dir, "js/main.js");
+    let mut names = static_imports(ui_dir, "js/main.js");
+    for later in dynamic_imports(ui_dir, "js/main.js") {
+        for n in static_imports(ui_dir, &later) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
     let links: String = names
         .iter()
         .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/{n}\">\n  "))
@@ -143,6 +152,25 @@ fn static_imports(ui_dir: &Option<PathBuf>, entry: &str) -> Vec<String> {
         }
     }
     seen.into_iter().collect()
+}
+
+/// The modules `entry` asks for with `import('./x.js')`, as paths under
+/// `assets/`.
+fn dynamic_imports(ui_dir: &Option<PathBuf>, entry: &str) -> Vec<String> {
+    static IMPORT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = IMPORT.get_or_init(|| {
+        regex::Regex::new(r#"\bimport\(\s*['"](\.{1,2}/[^'"]+)['"]\s*\)"#).expect("a valid pattern")
+    });
+    let Some(src) = raw(ui_dir, entry) else {
+        return Vec::new();
+    };
+    let src = String::from_utf8_lossy(&src);
+    let dir = std::path::Path::new(entry)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    re.captures_iter(&src)
+        .filter_map(|c| normalise(&dir.join(&c[1])))
+        .collect()
 }
 
 /// `a/b/../c.js` as `a/c.js`; `None` for a path that leaves `assets/`.

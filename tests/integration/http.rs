@@ -130,4 +130,23 @@ fn the_page_lists_every_module_it_imports_for_preloading_and_nothing_loaded_late
     // The preloads come before the scripts that run.
     let first_script = html.find("<script").unwrap();
     assert!(html.find("modulepreload").unwrap() < first_script);
+    // What the lists need is asked for before the views (loaded with
+    // import(), so the lists do not wait for them).
+    let at = |m: &str| preloaded.iter().position(|p| *p == m).unwrap();
+    for first in [
+        "/assets/js/results.js",
+        "/assets/js/util.js",
+        "/assets/js/api.js",
+    ] {
+        for later in [
+            "/assets/js/views.js",
+            "/assets/js/runview.js",
+            "/assets/js/editor.js",
+        ] {
+            assert!(
+                at(first) < at(later),
+                "{first} after {later}: {preloaded:?}"
+            );
+        }
+    }
 }

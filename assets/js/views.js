@@ -1,0 +1,11 @@
+// The main pane's views: most of the page's script. main.js asks for this
+// module with import() so the lists are drawn without waiting for it; the
+// server still preloads it and what it imports with the page (assets.rs),
+// so it is usually there by the time anything is clicked.
+
+export { RunSession } from './runview.js';
+export { ResultView } from './resultview.js';
+export { makeResultView } from './inspectview.js';
+export { feedRunSamples } from './inspectlive.js';
+export { CompareView } from './compare.js';
+export { ConfigView } from './editor.js';
