@@ -11,8 +11,8 @@ import { chromium } from 'playwright-core';
 export const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(E2E_DIR, '..');
 export const BIN = process.env.DEVLOOP_BIN || path.join(REPO, 'target', 'debug', 'devloop');
-/** Serve the page from the work tree (the same files the binary embeds) unless E2E_EMBEDDED=1; E2E_UI_DIR serves another copy (to try a change to the page). */
-const UI_ARGS = process.env.E2E_EMBEDDED === '1' ? [] : ['--ui-dir', process.env.E2E_UI_DIR || path.join(REPO, 'assets')];
+/** Serve the page from the work tree (the same files the binary embeds) unless E2E_EMBEDDED=1. */
+const UI_ARGS = process.env.E2E_EMBEDDED === '1' ? [] : ['--ui-dir', path.join(REPO, 'assets')];
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SHOTS = path.join(E2E_DIR, 'screenshots');
 

@@ -4,7 +4,6 @@
 // so it is usually there by the time anything is clicked.
 
 export { RunSession } from './runview.js';
-export { ResultView } from './resultview.js';
 export { makeResultView } from './inspectview.js';
 export { feedRunSamples } from './inspectlive.js';
 export { CompareView } from './compare.js';

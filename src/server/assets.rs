@@ -135,37 +135,34 @@ fn static_imports(ui_dir: &Option<PathBuf>, entry: &str) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     let mut todo = vec![entry.to_string()];
     while let Some(path) = todo.pop() {
-        if !seen.insert(path.clone()) {
-            continue;
-        }
-        let Some(src) = raw(ui_dir, &path) else {
-            continue;
-        };
-        let src = String::from_utf8_lossy(&src);
-        let dir = std::path::Path::new(&path)
-            .parent()
-            .unwrap_or(std::path::Path::new(""));
-        for c in re.captures_iter(&src) {
-            if let Some(p) = normalise(&dir.join(&c[1])) {
-                todo.push(p);
-            }
+        if seen.insert(path.clone()) {
+            todo.extend(named_modules(ui_dir, &path, re));
         }
     }
     seen.into_iter().collect()
 }
 
-/// The modules `entry` asks for with `import('./x.js')`, as paths under
-/// `assets/`.
+/// The modules `entry` asks for with `import('./x.js')` in its code, as
+/// paths under `assets/`. A JSDoc type (`@type {import('./api.js').X}`)
+/// names a module too but loads nothing: a line whose text before the
+/// `import(` holds a `*` or `/` (a comment) is not read.
 fn dynamic_imports(ui_dir: &Option<PathBuf>, entry: &str) -> Vec<String> {
     static IMPORT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = IMPORT.get_or_init(|| {
-        regex::Regex::new(r#"\bimport\(\s*['"](\.{1,2}/[^'"]+)['"]\s*\)"#).expect("a valid pattern")
+        regex::Regex::new(r#"(?m)^[^*/\n]*?\bimport\(\s*['"](\.{1,2}/[^'"]+)['"]\s*\)"#)
+            .expect("a valid pattern")
     });
-    let Some(src) = raw(ui_dir, entry) else {
+    named_modules(ui_dir, entry, re)
+}
+
+/// The modules `path` names where `re` matches (its first group, relative
+/// to `path`), as paths under `assets/`; none if `path` is not there.
+fn named_modules(ui_dir: &Option<PathBuf>, path: &str, re: &regex::Regex) -> Vec<String> {
+    let Some(src) = raw(ui_dir, path) else {
         return Vec::new();
     };
     let src = String::from_utf8_lossy(&src);
-    let dir = std::path::Path::new(entry)
+    let dir = std::path::Path::new(path)
         .parent()
         .unwrap_or(std::path::Path::new(""));
     re.captures_iter(&src)
@@ -218,4 +215,38 @@ pub async fn security_headers(
         HeaderValue::from_static("no-referrer"),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_named_in_a_comment_is_not_preloaded_as_one_loaded_later() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("js")).unwrap();
+        let main = "import { a } from './a.js';\n\
+                    /** @type {typeof import('./typed.js')|null} */\n\
+                    let x = null; // import('./commented.js')\n\
+                    const y = /** @type {import('./cast.js').T} */ (x);\n\
+                    const later = import('./later.js').then((m) => m);\n";
+        for (name, src) in [
+            ("js/main.js", main),
+            ("js/a.js", ""),
+            ("js/later.js", "export { b } from './b.js';\n"),
+            ("js/b.js", ""),
+        ] {
+            std::fs::write(dir.path().join(name), src).unwrap();
+        }
+        let ui = Some(dir.path().to_path_buf());
+        assert_eq!(dynamic_imports(&ui, "js/main.js"), ["js/later.js"]);
+        let html = with_module_preloads(&ui, b"<head><!-- modulepreload --></head>".to_vec());
+        let html = String::from_utf8(html).unwrap();
+        let order: Vec<&str> = html
+            .split("href=\"/assets/")
+            .skip(1)
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        assert_eq!(order, ["js/a.js", "js/main.js", "js/b.js", "js/later.js"]);
+    }
 }

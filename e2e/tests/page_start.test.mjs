@@ -1,0 +1,58 @@
+// The lists do not wait for the views (main.js loads views.js with
+// import()): with the views held back, the results list is on screen, and a
+// result clicked or named in the address before they come opens when they do.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, launchBrowser } from '../helper.mjs';
+import { writeResult } from '../fixtures.mjs';
+
+let server, browser;
+before(async () => {
+  server = await Server.project({ 'configs/quick.py': 'print("hi")\n' });
+  writeResult(server.dir, 'calc_1', {
+    report: { eval_name: 'calc', total_samples: 1, summary_metrics: { mean_reward: 1 }, sample_ids: ['s1'] },
+    samples: [{ id: 's1', reward: 1, messages: [{ role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: 'Four.' }] }],
+  });
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); await server?.close(); });
+
+/** A page whose views.js is held back until `release()`. */
+async function pageWithViewsHeld() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((r) => { release = r; });
+  let asked = 0;
+  await page.route('**/assets/js/views.js', async (route) => { asked++; await held; await route.continue(); });
+  return { context, page, errors, release, asked: () => asked };
+}
+
+test('the results list shows while the views are still loading, and an early click opens the result once they come', async () => {
+  const { context, page, errors, release, asked } = await pageWithViewsHeld();
+  await page.goto(server.url);
+  const item = page.locator('.result-item[data-name="calc_1"]');
+  await item.waitFor();
+  assert.ok(asked() > 0, 'the page asked for the views');
+  await item.click();
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('.result-view').count(), 0, 'no view before its code is here');
+  release();
+  await page.locator('.result-view[data-result="calc_1"] tr.srow').first().waitFor();
+  assert.match(decodeURIComponent(new URL(page.url()).hash), /result=calc_1/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a result named in the address opens once the views come', async () => {
+  const { context, page, errors, release } = await pageWithViewsHeld();
+  await page.goto(server.url + '#result=calc_1');
+  await page.locator('.result-item[data-name="calc_1"]').waitFor();
+  release();
+  await page.locator('.result-view[data-result="calc_1"] tr.srow').first().waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
