@@ -19,8 +19,20 @@ import { FINAL, statusMark, typingInField, resultNameFromDir, shown, queuePlace 
  * @type {typeof import('./views.js')|null}
  */
 let V = null;
-const viewsReady = import('./views.js').then((m) => { V = m; return m; });
-viewsReady.catch((e) => console.error('the views did not load:', e));
+
+/**
+ * Set when the views could not be fetched (the server went down while the
+ * page loaded): the browser remembers a failed module under its address, so
+ * only a reload gets them, and the page reloads once the server is back
+ * (`resync`). Nothing is lost: without the views no tab could open.
+ */
+let viewsLost = false;
+/** @type {Promise<typeof import('./views.js')>} */
+const viewsReady = import('./views.js').then((m) => { V = m; return m; }, (e) => {
+  viewsLost = true;
+  console.warn(`the views did not load (${e.message}); the page reloads once the server answers`);
+  return new Promise(() => {}); // what waits for them waits for the reload
+});
 
 /** The views, once loaded (the open* methods wait for them first). */
 function views() {
@@ -228,6 +240,12 @@ class App {
 
   /** After (re)connecting the change feed, re-read everything it may have missed. */
   resync() {
+    // At most once in 10 s: a page whose views fail to load with the server up must not reload forever.
+    if (viewsLost && Date.now() - Number(sessionStorage.getItem('devloop.reloaded') || 0) > 10_000) {
+      sessionStorage.setItem('devloop.reloaded', String(Date.now()));
+      location.reload();
+      return;
+    }
     this.loadRuns();
     this.loadConfigs();
     this.loadResults();

@@ -79,6 +79,10 @@ test('a launch that failed while the server was down says so under the config, a
   await page.locator('#conn').waitFor({ state: 'hidden', timeout: 30_000 });
   await err.waitFor({ state: 'detached', timeout: 10_000 });
   assert.equal(await page.locator('.config-error').count(), 0);
+  // The server went down before the page had its views (they load after the
+  // lists): they come once it is back, and a launch opens its run's tab.
+  await page.locator('button.launch').click();
+  await page.locator('.run-view:not([hidden]) .run-title', { hasText: 'rc.py' }).waitFor({ timeout: 15_000 });
   assert.deepEqual(errors, []);
   await context.close();
 });
