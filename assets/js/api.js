@@ -32,7 +32,7 @@
  * @typedef {{ type: "run_changed", run: Run } | { type: "run_deleted", run_id: string }
  *   | { type: "results_changed", deleted?: string } | { type: "configs_changed", name?: string }
  *   | { type: "alert", run_id: string, config_name: string, lineno: number, pattern: string, text: string }
- *   | { type: "resync" }} ProjectEvent   a message of GET /api/events
+ *   | { type: "resync" }} ProjectEvent   a message of GET /api/events; each but `resync` has `seq`, the server's count of notices with it
  *
  * Results (README "API"):
  * @typedef {"complete"|"running"|"incomplete"|"malformed"|"empty"} ResultStatus
@@ -97,11 +97,52 @@ export class ApiError extends Error {
 }
 
 /**
+ * The server counts its change notices and says the count with every answer
+ * (`x-devloop-seq`, "server.count") and as its event feed opens (`hello`).
+ * While `marks` is set, it holds the count of the oldest answer read since:
+ * if the feed opens at that count, what was read has missed no change.
+ * @type {{ oldest: string|null }|null}
+ */
+let marks = null;
+
+/** From now on, note the count of the oldest answer read. */
+export function noteMarks() { marks = { oldest: null }; }
+
+/**
+ * The count of the oldest answer read since `noteMarks`, and stop noting;
+ * null if unknown (an answer without one, or two servers' answers).
+ * @returns {string|null}
+ */
+export function oldestMark() {
+  const m = marks?.oldest ?? null;
+  marks = null;
+  return m === '?' ? null : m;
+}
+
+/** @param {string|null} mark */
+function noteMark(mark) {
+  if (!marks) return;
+  const [server, count] = (mark || '').split('.');
+  if (!server || !count) { marks.oldest = '?'; return; }
+  if (marks.oldest === null) { marks.oldest = mark; return; }
+  const [s0, c0] = marks.oldest.split('.');
+  if (s0 !== server) marks.oldest = '?';
+  else if (Number(count) < Number(c0)) marks.oldest = mark;
+}
+
+/**
  * @param {string} url
  * @param {RequestInit} [init]
  */
 async function request(url, init) {
-  const res = await fetch(url, { credentials: 'same-origin', ...init });
+  let res;
+  try {
+    res = await fetch(url, { credentials: 'same-origin', ...init });
+  } catch (e) {
+    noteMark(null); // a list not read is a list that may miss a change
+    throw e;
+  }
+  noteMark(res.headers.get('x-devloop-seq'));
   const type = res.headers.get('content-type') || '';
   let body = null;
   if (type.includes('json')) {
@@ -368,7 +409,8 @@ export class RunStream {
  */
 export class ProjectEvents {
   /**
-   * @param {{ onMessage: (msg: ProjectEvent) => void, onState: (s: "live"|"reconnecting") => void, onConnect: () => void }} h
+   * @param {{ onMessage: (msg: ProjectEvent) => void, onState: (s: "live"|"reconnecting") => void, onConnect: (seq: string|null) => void }} h
+   *   `onConnect`: the feed (re)opened when the server's count of notices was `seq`
    */
   constructor(h) {
     this.h = h;
@@ -384,11 +426,12 @@ export class ProjectEvents {
       if (this.es !== es) return;
       this.attempt = 0;
       this.h.onState('live');
-      this.h.onConnect();
     };
     es.onmessage = (ev) => {
       let msg; try { msg = JSON.parse(ev.data); } catch { return; }
-      if (msg && typeof msg === 'object') this.h.onMessage(msg);
+      if (!msg || typeof msg !== 'object') return;
+      if (msg.type === 'hello') this.h.onConnect(typeof msg.seq === 'string' ? msg.seq : null);
+      else this.h.onMessage(msg);
     };
     es.onerror = () => {
       if (this.es !== es) return;

@@ -4,7 +4,7 @@
 // tab, or opening a sample or a pair, is an entry; Back returns to the
 // previous view), keyboard shortcuts and the theme.
 
-import { api, ApiError, ProjectEvents } from './api.js';
+import { api, ApiError, ProjectEvents, noteMarks, oldestMark } from './api.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { DatasetView } from './datasets.js';
@@ -66,6 +66,8 @@ class App {
     /** True while the page follows the URL (Back, Forward, a reload): the address changes in place, no history entry. */
     this.routing = false;
     this.project = '';
+    /** @type {string|null} the server's count of change notices that what the page shows is up to date with (api.js noteMarks) */
+    this.synced = null;
     /** @type {import('./api.js').ResultEntry[]} */
     this.resultList = [];
     /** @type {import('./api.js').DatasetEntry[]} */
@@ -99,7 +101,12 @@ class App {
     this.events = new ProjectEvents({
       onMessage: (m) => this.onProjectEvent(m),
       onState: (s) => { this.connBadge.hidden = s === 'live'; this.connBadge.textContent = 'reconnecting…'; },
-      onConnect: () => this.resync(),
+      onConnect: (seq) => {
+        // What the page shows was read at `synced`: if the feed opens at that count, nothing was missed.
+        const missed = !seq || seq !== this.synced || viewsLost;
+        this.synced = seq;
+        if (missed) this.resync();
+      },
     });
   }
 
@@ -132,7 +139,9 @@ class App {
       p.title = this.project;
       this.updateTitle();
     }).catch(() => {});
+    noteMarks();
     await Promise.all([this.loadConfigs(), this.loadRuns(), this.loadResults(), this.loadDatasets()]);
+    this.synced = oldestMark();
     // Checking targets may take seconds (each is asked over ssh): not awaited.
     api.targets().then((r) => this.configs.setTargets(r.targets || [])).catch(() => {});
     this.events.start();
@@ -254,6 +263,7 @@ class App {
 
   /** @param {import('./api.js').ProjectEvent} m */
   onProjectEvent(m) {
+    if ('seq' in m && typeof m.seq === 'string') this.synced = m.seq;
     switch (m.type) {
       case 'run_changed':
         if (m.run && m.run.run_id) {

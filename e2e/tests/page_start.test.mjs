@@ -1,6 +1,8 @@
 // The lists do not wait for the views (main.js loads views.js with
 // import()): with the views held back, the results list is on screen, and a
 // result clicked or named in the address before they come opens when they do.
+// The lists are read once at start, and read again when the event feed opens
+// only if a change came between (the server counts its change notices).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, launchBrowser } from '../helper.mjs';
@@ -53,6 +55,58 @@ test('a result named in the address opens once the views come', async () => {
   await page.locator('.result-item[data-name="calc_1"]').waitFor();
   release();
   await page.locator('.result-view[data-result="calc_1"] tr.srow').first().waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** A fresh page counting its reads of each list (path and query, without the origin). */
+async function countingPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  /** @type {Map<string, number>} */
+  const reads = new Map();
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/^\/api\/(results|runs|configs|datasets)$/.test(u.pathname)) reads.set(u.pathname, (reads.get(u.pathname) || 0) + 1);
+  });
+  return { context, page, errors, reads };
+}
+
+test('with nothing changed, each list is read once at start, not again when the event feed opens', async () => {
+  // A server started with the result already there: its file watcher has nothing to announce.
+  await server.kill();
+  await server.start();
+  const { context, page, errors, reads } = await countingPage();
+  const opened = page.waitForRequest((r) => r.url().includes('/api/events'));
+  await page.goto(server.url);
+  await page.locator('.result-item[data-name="calc_1"]').waitFor();
+  await opened;
+  await page.waitForTimeout(1000); // time for a re-read, were there one
+  assert.deepEqual(Object.fromEntries(reads), { '/api/results': 1, '/api/runs': 1, '/api/configs': 1, '/api/datasets': 1 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a run that started and ended between the lists\' reads and the event feed\'s opening still shows', async () => {
+  // Runs are told only by notices (no watcher looks at them later): the page
+  // sees this one only because its feed opened at a later count than its lists.
+  const { context, page, errors, reads } = await countingPage();
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/events', async (route) => { await held; await route.continue(); });
+  await page.goto(server.url);
+  await page.locator('.config[data-name="quick.py"]').waitFor();
+  const id = await server.launch('quick.py');
+  await server.waitFinished(id);
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator(`[data-run="${id}"]`).count(), 0, 'not yet: nothing told the page');
+  release();
+  const { status } = await server.api(`/api/runs/${id}`);
+  await page.locator(`.run-item[data-run="${id}"][data-status="${status}"]`).waitFor({ state: 'attached' });
+  assert.equal(reads.get('/api/runs'), 2, 'the runs were read again, once');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -91,6 +91,21 @@ async fn events(State(app): State<AppState>) -> axum::response::Response {
     stream::project_events(&app.bus)
 }
 
+/// Every API answer says how many change notices had been sent when it
+/// began (`bus.rs`): the page compares it with its event feed's `hello`.
+async fn seq_mark(
+    State(app): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mark = app.bus.mark();
+    let mut resp = next.run(req).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&mark) {
+        resp.headers_mut().insert(crate::bus::SEQ_HEADER, v);
+    }
+    resp
+}
+
 async fn api_not_found() -> ApiError {
     ApiError::NotFound("no such API route".into())
 }
@@ -135,7 +150,11 @@ pub fn router(state: AppState, guard: Guard) -> Router {
         .route("/api/results/{name}/samples", get(api_results::samples))
         .route("/api/results/{name}/samples/{id}", get(api_results::sample))
         .route("/api/compare", get(api_results::compare))
-        .route("/api/{*rest}", axum::routing::any(api_not_found));
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            seq_mark,
+        ));
     Router::new()
         .merge(api)
         .route("/", get(assets::index))

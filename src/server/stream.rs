@@ -273,14 +273,17 @@ fn with_line(raw: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Project-wide change notices. A viewer that fell too far behind gets
-/// `resync` and should re-read what it shows.
+/// Project-wide change notices. The first is `hello` with the bus's count
+/// as the feed starts (every later notice is delivered): a viewer whose
+/// lists were read at that count has missed nothing. A viewer that fell
+/// too far behind gets `resync` and should re-read what it shows.
 pub fn project_events(bus: &crate::bus::Bus) -> Response {
     let mut sub = bus.subscribe();
+    let hello = serde_json::json!({"type": "hello", "seq": bus.mark()});
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(16);
     tokio::spawn(async move {
         if tx
-            .send(Ok(Bytes::from_static(b": connected\n\n")))
+            .send(Ok(Bytes::from(format!("data: {hello}\n\n"))))
             .await
             .is_err()
         {

@@ -319,3 +319,59 @@ fn a_project_schema_validates_declarative_configs_and_blocks_their_launch() {
         .unwrap()
         .contains("learning rate"));
 }
+
+/// The count of change notices an answer carries (`x-devloop-seq`).
+fn mark_of(s: &Server, path: &str) -> String {
+    let r = ureq::get(&format!("{}{path}", s.url)).call().unwrap();
+    r.header("x-devloop-seq")
+        .expect("an API answer says the count of change notices")
+        .to_string()
+}
+
+#[test]
+fn the_event_feed_opens_at_the_count_the_lists_were_read_at_and_each_change_moves_it() {
+    // The page re-reads its lists when its feed opens only if a notice came
+    // between: the feed's hello and the lists' answers must say the same count
+    // when nothing changed, and different ones when something did.
+    let p = Project::new("");
+    p.config("a.py", "A = 1\n");
+    let mut s = Server::start(p.path());
+    let read_at = mark_of(&s, "/api/configs");
+    assert_eq!(mark_of(&s, "/api/results"), read_at);
+    let mut events = crate::helper::ProjectEvents::open(&s.url);
+    let hello = events.wait_for(|_| true);
+    assert_eq!(hello["type"], "hello", "the feed opens with hello: {hello}");
+    assert_eq!(hello["seq"], read_at.as_str(), "nothing changed in between");
+
+    let (code, _) = put(&s, "b.py", json!({"content": "B = 2\n"}));
+    assert_eq!(code, 200);
+    let notice = events.wait_for(|e| e["type"] == "configs_changed");
+    let moved = notice["seq"].as_str().expect("a notice carries its count");
+    assert_ne!(moved, read_at);
+    // (The file watcher may announce the new file once more: counts only grow.)
+    let count = |m: &str| -> (String, u64) {
+        let (server, n) = m.split_once('.').expect("server.count");
+        (server.to_string(), n.parse().expect("a count"))
+    };
+    let (server, n) = count(moved);
+    assert_eq!(count(&read_at).0, server);
+    let later = count(&mark_of(&s, "/api/configs"));
+    assert!(
+        later.0 == server && later.1 >= n,
+        "an answer read after it counts it"
+    );
+    // A page that read its lists before the change and opens its feed after it sees the gap.
+    let mut late = crate::helper::ProjectEvents::open(&s.url);
+    let hello = late.wait_for(|_| true);
+    assert_ne!(hello["seq"], read_at.as_str());
+
+    // Another server's count is never mistaken for this one's, even at the same number.
+    let before_restart = mark_of(&s, "/api/runs");
+    s.kill();
+    let s = Server::start(p.path());
+    let after_restart = mark_of(&s, "/api/runs");
+    assert_ne!(
+        before_restart.split('.').next(),
+        after_restart.split('.').next()
+    );
+}
