@@ -5,8 +5,17 @@
 // Each repetition starts both servers afresh (cold: no cache in the server
 // or the browser; the OS file cache is warm for both) and measures, from
 // the page's navigation:
-//   list    the log is listed (devloop: its item in Results; inspect view,
-//           which opens the only log of its folder at once: its name shown)
+//   list    the log is listed (devloop: its item in Results, as the server
+//           draws it into the page; inspect view, which opens the only log
+//           of its folder at once: its name shown)
+//   painted the list painted, at the earliest: the later of the moment above
+//           and the page's first contentful paint (nothing shows before
+//           it; a list in the page's first HTML shows with it, one drawn
+//           by script later shows a frame after the moment above)
+//   usable  the list answers clicks as the page's own (devloop: its script
+//           has read the lists and put its own drawing in place of the
+//           server's; inspect view: as soon as listed, its list is its
+//           script's). The clicks below wait for this.
 //   page    the first page of samples is shown (clicked open in devloop)
 //   sample  one sample's conversation is shown after clicking its row
 //   bytes   what the browser downloaded (encoded, as sent) for all that
@@ -66,6 +75,12 @@ function watchFromStart(marks) {
   requestAnimationFrame(tick);
 }
 
+/** The later of `at` and the page's first contentful paint (ms since navigation). */
+async function paintedBy(page, at) {
+  const h = await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime, null, { timeout: 60_000 });
+  return Math.max(at, Math.round(await h.jsonValue()));
+}
+
 /** Resolves with the page's moment for mark `k` (ms since navigation). */
 async function seen(page, k) {
   const h = await page.waitForFunction((k) => window.__seen && window.__seen[k], k, { timeout: 60_000 });
@@ -121,16 +136,19 @@ try {
       const name = `logs/${logFile}`;
       const { context, page, counter } = await freshPage(browser);
       const item = `.result-item[data-name="${name}"]`;
-      await page.addInitScript(watchFromStart, { list: { sel: item } });
+      const own = `#runs > .side-box ${item}`;
+      await page.addInitScript(watchFromStart, { list: { sel: item }, usable: { sel: own } });
       await page.goto(server.url);
       const list = await seen(page, 'list');
       const listBytes = counter.bytes;
+      const usable = await seen(page, 'usable');
+      const painted = await paintedBy(page, list);
       const view = `.result-view[data-result="${name}"]`;
-      const pg = await clickThenWait(page, { sel: item }, [{ sel: `${view} tr.srow` }]);
+      const pg = await clickThenWait(page, { sel: own }, [{ sel: `${view} tr.srow` }]);
       const sample = await clickThenWait(page, { sel: `${view} tr.srow[data-id="q1_epoch_1"]` },
         [{ sel: `${view} .iv-convo .msg[data-role="assistant"]` }, { sel: `${view} .iv-transcript .iv-ev[data-kind="model"]` }]);
       await new Promise((r) => setTimeout(r, 300));
-      rows.devloop.push({ list, page: pg, sample, bytes: counter.bytes, listBytes });
+      rows.devloop.push({ list, painted, usable, page: pg, sample, bytes: counter.bytes, listBytes });
       await context.close();
       await server.close();
     }
@@ -144,10 +162,11 @@ try {
       await page.goto(iv.url);
       const list = await seen(page, 'list');
       const listBytes = counter.bytes;
+      const painted = await paintedBy(page, list);
       const pg = (await seen(page, 'page')) - list;
       const sample = await clickThenWait(page, { text: 'q1' }, [{ text: 'Adding 1 and 2.' }, { text: 'MODEL CALL', ci: true }]);
       await new Promise((r) => setTimeout(r, 300));
-      rows.inspect.push({ list, page: pg, sample, bytes: counter.bytes, listBytes });
+      rows.inspect.push({ list, painted, usable: list, page: pg, sample, bytes: counter.bytes, listBytes });
       await context.close();
       iv.proc.kill('SIGTERM');
     }
@@ -159,7 +178,7 @@ try {
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const col = (k) => ({ d: med(rows.devloop.map((r) => r[k])), i: med(rows.inspect.map((r) => r[k])) });
 console.log(`\nmedian of ${opt.reps} cold repetitions            devloop   inspect view   ratio`);
-for (const [k, label] of [['list', 'list (page load → log listed)'], ['page', 'first page of samples'], ['sample', 'open one sample']]) {
+for (const [k, label] of [['list', 'list (page load → log listed)'], ['painted', 'list painted (at the earliest)'], ['usable', 'list usable (its script has run)'], ['page', 'first page of samples'], ['sample', 'open one sample']]) {
   const { d, i } = col(k);
   console.log(`${label.padEnd(40)} ${String(d).padStart(6)} ms ${String(i).padStart(9)} ms ${(i / Math.max(d, 1)).toFixed(1).padStart(7)}×`);
 }

@@ -27,6 +27,12 @@ let V = null;
  * (`resync`). Nothing is lost: without the views no tab could open.
  */
 let viewsLost = false;
+// The views' modules, fetched at once rather than import by import: the
+// server lists them on this script's tag (server/assets.rs), not in the
+// page's preloads, so they do not hold up its first paint.
+for (const href of (document.querySelector('script[data-later]')?.getAttribute('data-later') || '').split(' ').filter(Boolean)) {
+  document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
+}
 /** @type {Promise<typeof import('./views.js')>} */
 const viewsReady = import('./views.js').then((m) => { V = m; return m; }, (e) => {
   viewsLost = true;
@@ -89,6 +95,7 @@ class App {
       runStatus: (id) => this.runs.runs.get(id)?.status,
       onQuery: () => this.loadResults(),
     });
+    if (this.side.first) this.resultsPane.listen(this.side.first);
     this.datasets = new DatasetsList(this.side.parts.datasets.box, {
       onOpen: (name) => { this.openDataset(name); this.toggleDrawer(false); },
       onCount: (t) => this.side.setCount('datasets', t),
@@ -224,6 +231,7 @@ class App {
       const old = new Map(this.resultList.map((r) => [r.name, r]));
       this.resultList = list;
       this.resultsPane.setResults(page);
+      if (this.side.first) this.revealSidePane();
       // Open results that changed on disk re-read themselves; comparisons too.
       /** @param {import('./api.js').ResultEntry|undefined} r */
       const sig = (r) => r ? `${r.status}|${r.total_samples}|${r.mtime_ms}|${r.error}` : '';
@@ -237,7 +245,10 @@ class App {
         const run = r.kind === 'inspect' && r.run_id ? this.runView(r.run_id) : null;
         if (run && V) V.feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
       }
-    } catch (e) { this.resultsPane.setError(`Could not list results: ${e.message}`); }
+    } catch (e) {
+      this.resultsPane.setError(`Could not list results: ${e.message}`);
+      if (this.side.first) this.revealSidePane();
+    }
   }
 
   async loadDatasets() {
@@ -245,6 +256,17 @@ class App {
       this.datasetList = (await api.datasets()).datasets || [];
       this.datasets.setDatasets(this.datasetList);
     } catch { /* optional */ }
+  }
+
+  /** The right pane built here replaces the server's drawing of it; a filter begun there goes on here. */
+  revealSidePane() {
+    const typing = document.activeElement?.matches('.first-paint .side-filter');
+    const typed = this.side.reveal();
+    if (typing) this.resultsPane.filter.focus();
+    if (typed) {
+      this.resultsPane.filter.value = typed;
+      this.loadResults();
+    }
   }
 
   /** After (re)connecting the change feed, re-read everything it may have missed. */

@@ -31,20 +31,40 @@ export class SidePane {
   /** @param {HTMLElement} host */
   constructor(host) {
     this.host = host;
+    /**
+     * The server's drawing of the results list (server/first_paint.rs), shown
+     * until `reveal()`: the pane is built off the page meanwhile, so it never
+     * shows empty while its lists are read.
+     * @type {HTMLElement|null}
+     */
+    this.first = host.querySelector(':scope > .first-paint');
+    /** @type {DocumentFragment|HTMLElement} */
+    this.root = this.first ? document.createDocumentFragment() : host;
     /** @type {Record<string, {button: HTMLElement, box: HTMLElement, count: HTMLElement}>} */
     this.parts = {};
     const bar = el('div', { class: 'side-tabs', attrs: { role: 'tablist', 'aria-label': 'Right pane' } });
-    host.append(bar);
+    this.root.append(bar);
     for (const [key, label] of [['results', 'Results'], ['runs', 'Runs'], ['datasets', 'Datasets']]) {
       const count = el('span', { class: 'count' });
       const button = el('button', { class: 'side-tab', attrs: { type: 'button', role: 'tab' }, dataset: { side: key }, on: { click: () => this.show(key) } }, label, count);
       const box = el('div', { class: 'side-box', dataset: { side: key }, hidden: true });
       bar.append(button);
-      host.append(box);
+      this.root.append(box);
       this.parts[key] = { button, box, count };
     }
     const saved = localStorage.getItem('devloop.side');
     this.show(saved && this.parts[saved] ? saved : 'results');
+  }
+
+  /** Put the pane built here in place of the server's drawing (once its lists are read). */
+  reveal() {
+    if (!this.first) return;
+    // What was typed in the drawing's filter box before now is kept.
+    const typed = /** @type {HTMLInputElement|null} */ (this.first.querySelector('.side-filter'))?.value;
+    this.first.replaceWith(this.root);
+    this.first = null;
+    this.root = this.host;
+    return typed || '';
   }
 
   /** @param {string} key */
@@ -92,6 +112,25 @@ export class ResultsList {
     this.msg = el('div', { class: 'pane-msg', hidden: true });
     host.append(el('div', { class: 'side-tools' }, this.filter), this.msg, this.list, this.more);
     this.loaded = false;
+  }
+
+  /**
+   * Opens what is clicked in the server's drawing of this list, shown before
+   * this one is (`SidePane.reveal`).
+   * @param {HTMLElement} drawing
+   */
+  listen(drawing) {
+    drawing.addEventListener('click', (e) => {
+      const t = /** @type {HTMLElement} */ (e.target);
+      const live = /** @type {HTMLElement|null} */ (t.closest('.result-live'));
+      if (live?.dataset.run) { this.h.onOpenRun(live.dataset.run); return; }
+      const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
+      if (item?.dataset.name) this.h.onOpen(item.dataset.name);
+    });
+    drawing.addEventListener('keydown', (e) => {
+      const item = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.result-item:not(.unusable)'));
+      if (item?.dataset.name && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); this.h.onOpen(item.dataset.name); }
+    });
   }
 
   /** What the list asks the server for. @returns {import('./api.js').ResultListQuery} */

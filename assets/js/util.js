@@ -115,7 +115,7 @@ export function resultTime(r) {
   return r.mtime_ms || 0;
 }
 
-/** "Today", "Yesterday" or "Mon 24 Nov 2026" for grouping lists by day. @param {number} t */
+/** "Today", "Yesterday" or "Mon, 24 Nov 2026" for grouping lists by day. @param {number} t */
 export function dayLabel(t) {
   const d = new Date(t), now = new Date();
   const day = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();

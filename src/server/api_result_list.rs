@@ -129,17 +129,32 @@ pub async fn list(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let query = ListQuery::parse(pairs)?;
+    let body = page_of(&app, query).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The first page of the list as the page first asks for it
+/// (`?limit=N`, no filter), as JSON.
+pub async fn first_page(app: &AppState, limit: usize) -> ApiResult<String> {
+    let query = ListQuery {
+        limit: Some(limit),
+        ..ListQuery::default()
+    };
+    page_of(app, query).await
+}
+
+async fn page_of(app: &AppState, query: ListQuery) -> ApiResult<String> {
     let results = app.results.clone();
     let folders = blocking(move || Ok(results.list()?)).await?;
-    let links = run_links(&app);
-    let logs = super::api_inspect::entries(&app).await?;
+    let links = run_links(app);
+    let logs = super::api_inspect::entries(app).await?;
     let mut rows: Vec<Row> = Vec::with_capacity(folders.len() + logs.len());
     for entry in folders {
         let link = links.get(&entry.summary.name);
         // Only a result still "running" can read differently now.
         let changed = (entry.summary.status == crate::status::ResultStatus::Running).then(|| {
             let mut s = entry.summary.clone();
-            live_status(&app, &mut s, link);
+            live_status(app, &mut s, link);
             s
         });
         rows.push(Row {
@@ -164,8 +179,7 @@ pub async fn list(
             .then_with(|| b.name().cmp(a.name()))
     });
 
-    let body = blocking(move || Ok(page(rows, &query))).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    blocking(move || Ok(page(rows, &query))).await
 }
 
 /// `{"results":[…],"total":N,"all":M,"offset":O}`: the rows that pass the

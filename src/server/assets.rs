@@ -59,9 +59,13 @@ fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
 /// 304 instead of the files again (they are compressed by the router's
 /// compression layer when sent).
 fn serve(app: &AppState, path: &str, headers: &HeaderMap) -> Response {
-    let Some(bytes) = load(&app.ui_dir, path) else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
-    };
+    match load(&app.ui_dir, path) {
+        Some(bytes) => reply(path, bytes, headers),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn reply(path: &str, bytes: Vec<u8>, headers: &HeaderMap) -> Response {
     let etag = format!("\"{}\"", crate::configs::version_of(&bytes));
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -84,37 +88,64 @@ fn serve(app: &AppState, path: &str, headers: &HeaderMap) -> Response {
     resp
 }
 
+/// The page, with the results list drawn in (`first_paint.rs`).
 pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    serve(&app, "index.html", &headers)
+    let Some(page) = load(&app.ui_dir, "index.html") else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let page = match (
+        String::from_utf8(page),
+        super::first_paint::results_pane(&app).await,
+    ) {
+        (Ok(text), Some(pane)) => text
+            .replacen(super::first_paint::MARK, &pane, 1)
+            .into_bytes(),
+        (Ok(text), None) => text.into_bytes(),
+        (Err(e), _) => e.into_bytes(),
+    };
+    reply("index.html", page, &headers)
 }
 
 /// Where `index.html` lists the page's modules.
 const PRELOAD_MARK: &str = "<!-- modulepreload";
 
+/// Where `main.js` is named in `index.html`; its `data-later` is added here.
+const MAIN_SCRIPT: &str = "<script type=\"module\" src=\"/assets/js/main.js\"";
+
 /// `index.html` with a `modulepreload` link for every module `main.js`
 /// imports, directly or not: the browser then fetches them all while it
 /// parses the page, instead of discovering them one import level at a time
-/// (a round trip per level). What `main.js` itself asks for with `import()`
-/// (the views, which the lists do not wait for) comes after, so it does not
-/// hold the first modules up; what other modules load on demand (the
-/// editor's libraries) is not listed.
+/// (a round trip per level). What `main.js` asks for with `import()` (the
+/// views, which the lists do not wait for) is listed on its script tag as
+/// `data-later`, and `main.js` preloads those itself once it runs: fetched
+/// and compiled with the page's first paint, they held it up by ~50 ms on
+/// a 2-core machine (bench_inspect.mjs). What other modules load on demand
+/// (the editor's libraries) is not listed.
 fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
     let mut text = match String::from_utf8(html) {
         Ok(t) => t,
         Err(e) => return e.into_bytes(),
     };
-    let Some(at) = text.find(PRELOAD_MARK) else {
-        return text.into_bytes();
-    };
-    let mut names = static_imports(ui_dir, "js/main.js");
-    for later in dynamic_imports(ui_dir, "js/main.js") {
-        for n in static_imports(ui_dir, &later) {
-            if !names.contains(&n) {
-                names.push(n);
+    let first = static_imports(ui_dir, "js/main.js");
+    let mut later: Vec<String> = Vec::new();
+    for entry in dynamic_imports(ui_dir, "js/main.js") {
+        for n in static_imports(ui_dir, &entry) {
+            if !first.contains(&n) && !later.contains(&n) {
+                later.push(n);
             }
         }
     }
-    let links: String = names
+    if let Some(at) = text.find(MAIN_SCRIPT) {
+        let names: Vec<String> = later.iter().map(|n| format!("/assets/{n}")).collect();
+        text.insert_str(
+            at + MAIN_SCRIPT.len(),
+            &format!(" data-later=\"{}\"", names.join(" ")),
+        );
+    }
+    let Some(at) = text.find(PRELOAD_MARK) else {
+        return text.into_bytes();
+    };
+    let links: String = first
         .iter()
         .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/{n}\">\n  "))
         .collect();
@@ -222,7 +253,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_module_named_in_a_comment_is_not_preloaded_as_one_loaded_later() {
+    fn a_module_named_in_a_comment_is_not_listed_as_one_loaded_later() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("js")).unwrap();
         let main = "import { a } from './a.js';\n\
@@ -240,13 +271,18 @@ mod tests {
         }
         let ui = Some(dir.path().to_path_buf());
         assert_eq!(dynamic_imports(&ui, "js/main.js"), ["js/later.js"]);
-        let html = with_module_preloads(&ui, b"<head><!-- modulepreload --></head>".to_vec());
+        let page = format!("<head><!-- modulepreload -->{MAIN_SCRIPT}></script></head>");
+        let html = with_module_preloads(&ui, page.into_bytes());
         let html = String::from_utf8(html).unwrap();
         let order: Vec<&str> = html
             .split("href=\"/assets/")
             .skip(1)
             .filter_map(|l| l.split('"').next())
             .collect();
-        assert_eq!(order, ["js/a.js", "js/main.js", "js/b.js", "js/later.js"]);
+        assert_eq!(order, ["js/a.js", "js/main.js"], "{html}");
+        assert!(
+            html.contains(" data-later=\"/assets/js/b.js /assets/js/later.js\""),
+            "{html}"
+        );
     }
 }

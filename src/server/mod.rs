@@ -11,6 +11,7 @@ mod api_results;
 mod api_runs;
 mod assets;
 mod file_watch;
+mod first_paint;
 pub mod listen;
 mod log_watch;
 pub mod security;

@@ -94,18 +94,38 @@ fn the_page_lists_every_module_it_imports_for_preloading_and_nothing_loaded_late
         .filter_map(|l| l.trim().strip_prefix("<link rel=\"modulepreload\" href=\""))
         .filter_map(|l| l.strip_suffix("\">"))
         .collect();
-    // Every module of the page, and the vendored ones they import, each
-    // fetched while the HTML is parsed.
+    let later: Vec<&str> = html
+        .split_once("data-later=\"")
+        .and_then(|(_, rest)| rest.split('"').next())
+        .expect("main.js's tag lists the modules it loads later")
+        .split(' ')
+        .collect();
+    // What the lists need is fetched while the HTML is parsed; the views
+    // (loaded with import(), so the lists do not wait for them) are listed
+    // for main.js to fetch at once, and the vendored modules they import.
     for m in [
         "/assets/js/main.js",
         "/assets/js/util.js",
-        "/assets/js/resultview.js",
-        "/assets/js/editor.js",
-        "/assets/vendor/ansi_up.js",
+        "/assets/js/api.js",
+        "/assets/js/results.js",
     ] {
         assert!(
             preloaded.contains(&m),
             "{m} is not preloaded: {preloaded:?}"
+        );
+        assert!(!later.contains(&m), "{m} twice: {later:?}");
+    }
+    for m in [
+        "/assets/js/views.js",
+        "/assets/js/resultview.js",
+        "/assets/js/runview.js",
+        "/assets/js/editor.js",
+        "/assets/vendor/ansi_up.js",
+    ] {
+        assert!(later.contains(&m), "{m} is not listed for later: {later:?}");
+        assert!(
+            !preloaded.contains(&m),
+            "{m} holds up the first paint: {preloaded:?}"
         );
     }
     // What only the config editor needs comes with the first config opened
@@ -117,36 +137,45 @@ fn the_page_lists_every_module_it_imports_for_preloading_and_nothing_loaded_late
         "configform.js",
     ] {
         assert!(
-            !preloaded.iter().any(|m| m.contains(lazy)),
-            "{lazy}: {preloaded:?}"
+            !preloaded.iter().chain(&later).any(|m| m.contains(lazy)),
+            "{lazy}: {preloaded:?} {later:?}"
         );
     }
     assert!(!html.contains("prism"), "{html}");
     // Each one is served.
-    for m in &preloaded {
+    for m in preloaded.iter().chain(&later) {
         let (code, _) = s.get(m);
         assert_eq!(code, 200, "{m}");
     }
     // The preloads come before the scripts that run.
     let first_script = html.find("<script").unwrap();
     assert!(html.find("modulepreload").unwrap() < first_script);
-    // What the lists need is asked for before the views (loaded with
-    // import(), so the lists do not wait for them).
-    let at = |m: &str| preloaded.iter().position(|p| *p == m).unwrap();
-    for first in [
-        "/assets/js/results.js",
-        "/assets/js/util.js",
-        "/assets/js/api.js",
-    ] {
-        for later in [
-            "/assets/js/views.js",
-            "/assets/js/runview.js",
-            "/assets/js/editor.js",
-        ] {
-            assert!(
-                at(first) < at(later),
-                "{first} after {later}: {preloaded:?}"
-            );
-        }
-    }
+}
+
+#[test]
+fn the_page_comes_with_its_results_list_drawn_in_and_names_stay_text() {
+    let p = Project::new("");
+    let s = Server::start(p.path());
+    assert!(
+        s.get_text("/").contains("No results yet."),
+        "an empty list says so from the start"
+    );
+    let name = "a \"quoted\" <img src=x onerror=alert(1)> ünï";
+    let dir = p.path().join("results").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("report.json"),
+        r#"{"eval_name": "calc", "total_samples": 1234, "summary_metrics": {"mean_reward": 0.5, "format_reward": 1}}"#,
+    )
+    .unwrap();
+    let page = crate::helper::wait_for("the result drawn into the page", || {
+        let page = s.get_text("/");
+        page.contains("data-name=\"a &quot;quoted&quot; &lt;img src=x onerror=alert(1)&gt; ünï\"")
+            .then_some(page)
+    });
+    assert!(!page.contains("<img src=x"), "a name is never markup");
+    assert!(page.contains("1,234 samples"), "{page}");
+    assert!(page.contains(">0.500</span>"), "the mean reward");
+    assert!(page.contains(">format 1</span>"), "the other metrics");
+    assert!(!page.contains("No results yet."));
 }

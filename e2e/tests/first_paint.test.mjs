@@ -1,0 +1,115 @@
+// The server draws the results list into the page (server/first_paint.rs) so
+// it shows before the page's modules have run; the page then swaps in its
+// own drawing. The two are written apart (Rust and results.js): these tests
+// hold them to the same markup over every kind of entry, check the list is
+// there with no script at all, and that a click on the server's drawing
+// before the swap opens the result.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
+import { Server, REPO, launchBrowser } from '../helper.mjs';
+import { writeResult } from '../fixtures.mjs';
+
+let server, browser;
+
+/** Local ISO time (no offset) `days` days ago at `hh:mm`, as rollouts writes report timestamps. */
+function localStamp(days, hh, mm) {
+  const d = new Date();
+  d.setDate(d.getDate() - days);
+  d.setHours(hh, mm, 0, 0);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:00`;
+}
+
+before(async () => {
+  server = await Server.project({ 'configs/quick.py': 'print("hi")\n' });
+  const sample = (id, reward) => ({ id, reward, messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }] });
+  const report = (eval_name, timestamp, metrics, n = 2) => ({ eval_name, timestamp, total_samples: n, summary_metrics: metrics, sample_ids: ['s1', 's2'].slice(0, n) });
+  // Two of one eval today (each then named by its folder too), metrics of every shape.
+  writeResult(server.dir, 'calc_20261125_231716_848593', { report: report('calc', localStamp(0, 9, 5), { mean_reward: 0.5, format_reward: 1, length_reward: 0.123456, tokens: 1234.56, note: null }), samples: [sample('s1', 0), sample('s2', 1)] });
+  writeResult(server.dir, 'calc run 2 — ünïcödé "quoted" <b>', { report: report('calc', localStamp(0, 11, 40), { mean_reward: 1 }), samples: [sample('s1', 1), sample('s2', 1)] });
+  writeResult(server.dir, 'yesterday_eval', { report: report('other', localStamp(1, 23, 59), { mean_reward: 0.25 }, 1), samples: [sample('s1', 0.25)] });
+  // An old one in September (en-GB writes its month "Sept").
+  writeResult(server.dir, 'old_eval', { report: report('old', '2026-09-14T10:00:00', { mean_reward: 12345.678 }, 1), samples: [sample('s1', 1)] });
+  // A malformed report and a folder without one (still running as far as anyone knows).
+  writeResult(server.dir, 'broken', { report: '{"eval_name": ', samples: [sample('s1', 0)] });
+  writeResult(server.dir, 'pending_20261201_101010', { samples: [sample('s1', 0)] });
+  // Inspect logs of every status (the pinned inspect-ai writes them).
+  const py = execFileSync('bash', [path.join(REPO, 'tests/inspect/setup.sh'), 'path'], { encoding: 'utf8' }).trim();
+  const out = path.join(server.root, 'made');
+  const made = execFileSync(py, [path.join(REPO, 'tests/inspect/make_logs.py'), out, 'suite'], { encoding: 'utf8' }).trim().split('\n');
+  mkdirSync(path.join(server.dir, 'logs'), { recursive: true });
+  for (const f of made) copyFileSync(f, path.join(server.dir, 'logs', path.basename(f)));
+  writeFileSync(path.join(server.dir, 'logs', 'garbage.eval'), 'not a zip');
+  // Started with all of it there, so the list the page reads is the one drawn.
+  await server.kill();
+  await server.start();
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); await server?.close(); });
+
+/** In the page: `root`'s subtree as [tag, sorted attributes, children…] (text as strings). */
+function tree(root) {
+  /** @param {Node} n @returns {any} */
+  const walk = (n) => n.nodeType === Node.TEXT_NODE ? n.textContent
+    : [n.nodeName.toLowerCase(), [...n.attributes].map((a) => `${a.name}=${a.value}`).sort().join(' '), ...[...n.childNodes].map(walk).filter((c) => c !== '')];
+  return [...root.childNodes].map(walk);
+}
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
+}
+
+test('the server draws the results list as the page does, and it is there with no script at all', async () => {
+  // No script: only the server's drawing.
+  const bare = await newPage();
+  await bare.page.route('**/assets/js/**', (r) => r.abort());
+  await bare.page.goto(server.url);
+  const drawn = bare.page.locator('.first-paint .result-item');
+  assert.ok(await drawn.count() >= 12, `every result and log is drawn (${await drawn.count()})`);
+  await bare.page.locator('.first-paint .result-item[data-name="old_eval"]').waitFor();
+  const serverSide = await bare.page.evaluate(tree, await bare.page.locator('.first-paint .side-box[data-side="results"]').elementHandle());
+  const serverTab = await bare.page.evaluate(tree, await bare.page.locator('.first-paint .side-tab[data-side="results"]').elementHandle());
+  await bare.context.close();
+
+  // The page's own drawing, once it has replaced the server's.
+  const live = await newPage();
+  await live.page.goto(server.url);
+  await live.page.locator('#runs > .side-box[data-side="results"] .result-item[data-name="old_eval"]').waitFor();
+  assert.equal(await live.page.locator('.first-paint').count(), 0, 'the server\'s drawing is gone');
+  const pageSide = await live.page.evaluate(tree, await live.page.locator('#runs > .side-box[data-side="results"]').elementHandle());
+  const pageTab = await live.page.evaluate(tree, await live.page.locator('#runs .side-tab[data-side="results"]').elementHandle());
+  assert.deepEqual(serverSide, pageSide);
+  assert.deepEqual(serverTab, pageTab);
+  // What the comparison covered (so it cannot pass on two empty lists).
+  const text = JSON.stringify(pageSide);
+  for (const seen of ['Today', 'Yesterday', 'Mon, 14 Sept 2026', 'calc run 2 — ünïcödé \\"quoted\\" <b>', 'malformed', 'inspect', 'cancelled', 'error', 'garbage.eval', '×2', '12345.7']) {
+    assert.ok(text.includes(seen), `the compared lists hold ${seen}`);
+  }
+  assert.deepEqual(live.errors, []);
+  await live.context.close();
+});
+
+test('a result clicked in the server\'s drawing, before the page has read its lists, opens', async () => {
+  const { context, page, errors } = await newPage();
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/results?limit=200', async (route) => { await held; await route.continue(); });
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.readyState === 'complete');
+  const drawn = page.locator('.first-paint .result-item[data-name="yesterday_eval"]');
+  await drawn.click();
+  release();
+  await page.locator('.result-view[data-result="yesterday_eval"] tr.srow').first().waitFor();
+  assert.equal(await page.locator('.first-paint').count(), 0, 'the page\'s own list took over');
+  assert.equal(await page.locator('.result-view').count(), 1, 'opened once');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
