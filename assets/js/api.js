@@ -142,7 +142,7 @@ async function request(url, init) {
     noteMark(null); // a list not read is a list that may miss a change
     throw e;
   }
-  noteMark(res.headers.get('x-devloop-seq'));
+  noteMark(res.ok ? res.headers.get('x-devloop-seq') : null); // a failed read missed everything
   const type = res.headers.get('content-type') || '';
   let body = null;
   if (type.includes('json')) {
@@ -404,8 +404,8 @@ export class RunStream {
 
 /**
  * The project-wide change feed, GET /api/events, with the same self-managed
- * reconnect. `onReconnect` fires after every (re)connection so callers re-read
- * what they may have missed.
+ * reconnect. `onConnect` fires after every (re)connection with the server's
+ * count of notices then, so callers re-read only if they may have missed one.
  */
 export class ProjectEvents {
   /**

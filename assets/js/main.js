@@ -203,7 +203,10 @@ class App {
       const list = (await api.configs()).configs || [];
       this.configs.setConfigs(list);
       for (const v of this.configViews()) v.onConfigsChanged(list);
-    } catch (e) { this.configs.setError(`Could not list configs: ${e.message}`); }
+    } catch (e) {
+      this.synced = null; // not read: the next time the feed opens, read again
+      this.configs.setError(`Could not list configs: ${e.message}`);
+    }
   }
 
   async loadRuns() {
@@ -214,7 +217,7 @@ class App {
       this.resultsPane.render(); // "running" results whose run has ended
       for (const v of this.configViews()) v.setRuns(runs);
       this.updateQueue();
-    } catch { /* shown by the connection badge */ }
+    } catch { this.synced = null; /* shown by the connection badge; read again when the feed opens */ }
   }
 
   async loadResults() {
@@ -246,6 +249,7 @@ class App {
         if (run && V) V.feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
       }
     } catch (e) {
+      this.synced = null;
       this.resultsPane.setError(`Could not list results: ${e.message}`);
       if (this.side.first) this.revealSidePane();
     }
@@ -255,14 +259,19 @@ class App {
     try {
       this.datasetList = (await api.datasets()).datasets || [];
       this.datasets.setDatasets(this.datasetList);
-    } catch { /* optional */ }
+    } catch { this.synced = null; /* optional; read again when the feed opens */ }
   }
 
-  /** The right pane built here replaces the server's drawing of it; a filter begun there goes on here. */
+  /** The right pane built here replaces the server's drawing of it; a filter begun there, or the focus on a result, goes on here. */
   revealSidePane() {
-    const typing = document.activeElement?.matches('.first-paint .side-filter');
+    const a = /** @type {HTMLElement|null} */ (document.activeElement);
+    const typing = a?.matches('.first-paint .side-filter');
+    const focused = a?.matches('.first-paint .result-item') ? a.dataset.name : undefined;
     const typed = this.side.reveal();
     if (typing) this.resultsPane.filter.focus();
+    if (focused !== undefined) {
+      for (const it of this.side.host.querySelectorAll('.result-item')) if (/** @type {HTMLElement} */ (it).dataset.name === focused) /** @type {HTMLElement} */ (it).focus();
+    }
     if (typed) {
       this.resultsPane.filter.value = typed;
       this.loadResults();

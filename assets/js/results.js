@@ -23,7 +23,7 @@ export function resultUsable(r) {
   return !(r.error && r.name.includes('\uFFFD'));
 }
 
-/** Results asked for at a time. index.html preloads the first ask (`/api/results?limit=200`): keep the two in step. */
+/** Results asked for at a time. index.html preloads the first ask (`/api/results?limit=200`) and the server draws it (first_paint.rs FIRST_ASK): keep the three in step. */
 export const SHOW_STEP = 200;
 
 /** The sub-tab bar and its three sections. */
@@ -54,11 +54,16 @@ export class SidePane {
     }
     const saved = localStorage.getItem('devloop.side');
     this.show(saved && this.parts[saved] ? saved : 'results');
+    // The server draws the Results tab: one who keeps another open sees it at once, empty until read.
+    if (this.current !== 'results') this.reveal();
   }
 
-  /** Put the pane built here in place of the server's drawing (once its lists are read). */
+  /**
+   * Put the pane built here in place of the server's drawing (once its lists are read).
+   * @returns {string} what was typed in the drawing's filter box
+   */
   reveal() {
-    if (!this.first) return;
+    if (!this.first) return '';
     // What was typed in the drawing's filter box before now is kept.
     const typed = /** @type {HTMLInputElement|null} */ (this.first.querySelector('.side-filter'))?.value;
     this.first.replaceWith(this.root);
@@ -128,6 +133,7 @@ export class ResultsList {
       if (item?.dataset.name) this.h.onOpen(item.dataset.name);
     });
     drawing.addEventListener('keydown', (e) => {
+      if (/** @type {HTMLElement} */ (e.target).closest('.result-live')) return; // the button's own Enter opens the run
       const item = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.result-item:not(.unusable)'));
       if (item?.dataset.name && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); this.h.onOpen(item.dataset.name); }
     });
@@ -223,7 +229,10 @@ export class ResultsList {
     }
     if (!usable) return item;
     item.addEventListener('click', () => this.h.onOpen(r.name));
-    item.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onOpen(r.name); } });
+    item.addEventListener('keydown', (e) => {
+      if (/** @type {HTMLElement} */ (e.target).closest('.result-live')) return; // the button's own Enter opens the run
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onOpen(r.name); }
+    });
     return item;
   }
 }

@@ -28,8 +28,10 @@ before(async () => {
   const sample = (id, reward) => ({ id, reward, messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }] });
   const report = (eval_name, timestamp, metrics, n = 2) => ({ eval_name, timestamp, total_samples: n, summary_metrics: metrics, sample_ids: ['s1', 's2'].slice(0, n) });
   // Two of one eval today (each then named by its folder too), metrics of every shape.
-  writeResult(server.dir, 'calc_20261125_231716_848593', { report: report('calc', localStamp(0, 9, 5), { mean_reward: 0.5, format_reward: 1, length_reward: 0.123456, tokens: 1234.56, note: null }), samples: [sample('s1', 0), sample('s2', 1)] });
+  writeResult(server.dir, 'calc_20261125_231716_848593', { report: report('calc', localStamp(0, 9, 5), { mean_reward: 0.5, format_reward: 1, length_reward: 0.0625, tokens: 1234.25, note: null }), samples: [sample('s1', 0), sample('s2', 1)] });
   writeResult(server.dir, 'calc run 2 — ünïcödé "quoted" <b>', { report: report('calc', localStamp(0, 11, 40), { mean_reward: 1 }), samples: [sample('s1', 1), sample('s2', 1)] });
+  // A carriage return in a folder's name (the parser would turn a raw one into a line feed).
+  writeResult(server.dir, 'carriage\rreturn', { report: report('cr', localStamp(0, 8, 0), { mean_reward: 0 }, 1), samples: [sample('s1', 0)] });
   writeResult(server.dir, 'yesterday_eval', { report: report('other', localStamp(1, 23, 59), { mean_reward: 0.25 }, 1), samples: [sample('s1', 0.25)] });
   // An old one in September (en-GB writes its month "Sept").
   writeResult(server.dir, 'old_eval', { report: report('old', '2026-09-14T10:00:00', { mean_reward: 12345.678 }, 1), samples: [sample('s1', 1)] });
@@ -89,7 +91,7 @@ test('the server draws the results list as the page does, and it is there with n
   assert.deepEqual(serverTab, pageTab);
   // What the comparison covered (so it cannot pass on two empty lists).
   const text = JSON.stringify(pageSide);
-  for (const seen of ['Today', 'Yesterday', 'Mon, 14 Sept 2026', 'calc run 2 — ünïcödé \\"quoted\\" <b>', 'malformed', 'inspect', 'cancelled', 'error', 'garbage.eval', '×2', '12345.7']) {
+  for (const seen of ['0.063', '1234.3', 'carriage\\rreturn', 'Today', 'Yesterday', 'Mon, 14 Sept 2026', 'calc run 2 — ünïcödé \\"quoted\\" <b>', 'malformed', 'inspect', 'cancelled', 'error', 'garbage.eval', '×2', '12345.7']) {
     assert.ok(text.includes(seen), `the compared lists hold ${seen}`);
   }
   assert.deepEqual(live.errors, []);
@@ -110,6 +112,18 @@ test('a result clicked in the server\'s drawing, before the page has read its li
   await page.locator('.result-view[data-result="yesterday_eval"] tr.srow').first().waitFor();
   assert.equal(await page.locator('.first-paint').count(), 0, 'the page\'s own list took over');
   assert.equal(await page.locator('.result-view').count(), 1, 'opened once');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('one who keeps the Runs tab open sees it at once, and the results list after', async () => {
+  const { context, page, errors } = await newPage();
+  await page.addInitScript(() => localStorage.setItem('devloop.side', 'runs'));
+  await page.goto(server.url);
+  await page.locator('#runs > .side-tabs .side-tab.active[data-side="runs"]').waitFor();
+  assert.equal(await page.locator('.first-paint').count(), 0);
+  await page.locator('#runs .side-tab[data-side="results"]').click();
+  await page.locator('#runs > .side-box[data-side="results"] .result-item[data-name="old_eval"]').waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

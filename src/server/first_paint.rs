@@ -8,10 +8,11 @@
 //! the one place the list's markup is written twice, so a browser test
 //! (`first_paint.test.mjs`) holds the two drawings to the same markup.
 //!
-//! Times are the server's local time. The page's script draws them in the
-//! browser's, which is the same machine's clock on a loopback address; a
-//! browser in another time zone sees the day headings move when the
-//! script's drawing replaces this one.
+//! Times are in the server's time zone, the page's script draws them in the
+//! browser's. They are the same when both run on one machine with one time
+//! zone; otherwise (a tunnel from another zone, a server started with
+//! another `TZ`) the day headings and times move when the script's drawing
+//! replaces this one.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -28,11 +29,16 @@ const FIRST_ASK: usize = 200;
 /// Where `index.html` takes the drawing (inside `<aside id="runs">`).
 pub const MARK: &str = "<!-- results list -->";
 
+/// How long the page waits for the list to draw it: a project whose
+/// listing is cold and huge is sent without (its script draws the list).
+const WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The right pane with the first page of the results list, or `None` when
-/// the list cannot be read now (the page's script says why).
+/// the list cannot be read now (the page's script says why) or not soon.
 pub async fn results_pane(app: &AppState) -> Option<String> {
-    let json = super::api_result_list::first_page(app, FIRST_ASK)
+    let json = tokio::time::timeout(WAIT, super::api_result_list::first_page(app, FIRST_ASK))
         .await
+        .ok()?
         .ok()?;
     let page: Value = serde_json::from_str(&json).ok()?;
     Some(pane(&page, Local::now()))
@@ -274,9 +280,16 @@ fn item(h: &mut String, r: &Value, now: DateTime<Local>) {
     h.push_str("</div>");
 }
 
-/// Text or an attribute's value, escaped.
+/// Text or an attribute's value, escaped. A carriage return is written as a
+/// reference: the parser would read a raw one as a line feed, and a name
+/// with one in it would name another result.
 fn text(h: &mut String, s: &str) {
-    let _ = escape_html(&mut *h, s);
+    for (i, part) in s.split('\r').enumerate() {
+        if i > 0 {
+            h.push_str("&#13;");
+        }
+        let _ = escape_html(&mut *h, part);
+    }
 }
 
 /// When a result was made, in unix ms (util.js `resultTime`).
@@ -343,15 +356,74 @@ fn fmt_num(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 => n.to_string().trim_end_matches(".0").to_string(),
-            Some(f) if f.abs() >= 1000.0 => format!("{f:.1}"),
-            Some(f) => format!("{f:.3}"),
+            Some(f) if f.fract() == 0.0 => js_string(v),
+            Some(f) if f.abs() >= 1000.0 => to_fixed(f, 1),
+            Some(f) => to_fixed(f, 3),
             None => n.to_string(),
+        },
+        _ => js_string(v),
+    }
+}
+
+/// `String(v)` in JavaScript, for what a metric may be.
+fn js_string(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            // Whole numbers in full below 1e21, as JS writes them; -0 is "0".
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e21 => (f as i128).to_string(),
+            (None, Some(f)) => f.to_string(),
+            _ => n.to_string(),
         },
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
-        Value::Array(_) | Value::Object(_) => v.to_string(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                if x.is_null() {
+                    String::new()
+                } else {
+                    js_string(x)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
     }
+}
+
+/// `x.toFixed(digits)` in JavaScript: a tie rounds away from zero, where
+/// Rust's formatting rounds it to even (0.0625 is "0.063", not "0.062").
+fn to_fixed(x: f64, digits: usize) -> String {
+    // Every f64 has at most 1074 digits after the point: these are exact.
+    let exact = format!("{:.1100}", x.abs());
+    let (int, frac) = exact.split_once('.').unwrap_or((&exact, ""));
+    let mut kept: Vec<u8> = int.bytes().chain(frac.bytes().take(digits)).collect();
+    if frac.as_bytes().get(digits).is_some_and(|d| *d >= b'5') {
+        let mut i = kept.len();
+        loop {
+            if i == 0 {
+                kept.insert(0, b'1');
+                break;
+            }
+            i -= 1;
+            if kept[i] == b'9' {
+                kept[i] = b'0';
+            } else {
+                kept[i] += 1;
+                break;
+            }
+        }
+    }
+    let point = kept.len() - digits;
+    let mut out = String::from(if x < 0.0 { "-" } else { "" });
+    out.push_str(std::str::from_utf8(&kept[..point]).unwrap_or("0"));
+    if digits > 0 {
+        out.push('.');
+        out.push_str(std::str::from_utf8(&kept[point..]).unwrap_or(""));
+    }
+    out
 }
 
 /// The config a result belongs to (results.js `groupName`).
@@ -363,8 +435,9 @@ fn group_name(r: &Value) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or(name);
     if g == name {
-        let re = STAMP
-            .get_or_init(|| regex::Regex::new(r"_\d{8}_\d{6}(?:_\d+)?$").expect("a valid pattern"));
+        let re = STAMP.get_or_init(|| {
+            regex::Regex::new(r"_[0-9]{8}_[0-9]{6}(?:_[0-9]+)?$").expect("a valid pattern")
+        });
         re.replace(g, "").into_owned()
     } else {
         g.to_string()
@@ -400,6 +473,15 @@ mod tests {
         assert_eq!(fmt_num(&serde_json::json!(0.5)), "0.500");
         assert_eq!(fmt_num(&serde_json::json!(1234.56)), "1234.6");
         assert_eq!(fmt_num(&Value::Null), "—");
+        // JavaScript's toFixed rounds a tie up; Rust's formatting to even.
+        assert_eq!(fmt_num(&serde_json::json!(0.0625)), "0.063");
+        assert_eq!(fmt_num(&serde_json::json!(1234.25)), "1234.3");
+        assert_eq!(fmt_num(&serde_json::json!(-0.0625)), "-0.063");
+        assert_eq!(fmt_num(&serde_json::json!(0.9999)), "1.000");
+        assert_eq!(fmt_num(&serde_json::json!(-0.0001)), "-0.000");
+        assert_eq!(fmt_num(&serde_json::json!(1e16)), "10000000000000000");
+        assert_eq!(fmt_num(&serde_json::json!(-0.0)), "0");
+        assert_eq!(fmt_num(&serde_json::json!([1, 2.5, null])), "1,2.5,");
         assert_eq!(shown("a\nb\u{1}"), "a\\nb\\u{1}");
         let r = serde_json::json!({"name": "calc_20261125_231716_848593", "eval_name": ""});
         assert_eq!(group_name(&r), "calc");
@@ -420,5 +502,8 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(">Today<"), "{html}");
+        let mut h = String::new();
+        text(&mut h, "a\rb");
+        assert_eq!(h, "a&#13;b", "a carriage return survives the parser");
     }
 }
