@@ -1,7 +1,7 @@
 // The main pane's views: most of the page's script. main.js asks for this
-// module with import() so the lists are drawn without waiting for it; the
-// server still preloads it and what it imports with the page (assets.rs),
-// so it is usually there by the time anything is clicked.
+// module with import() so the lists are drawn without waiting for it, and
+// preloads it and what it imports as it starts (the server lists them on its
+// tag: assets.rs), so it is usually there by the time anything is clicked.
 
 export { RunSession } from './runview.js';
 export { makeResultView } from './inspectview.js';
