@@ -95,7 +95,16 @@ class App {
       runStatus: (id) => this.runs.runs.get(id)?.status,
       onQuery: () => this.loadResults(),
     });
-    if (this.side.first) this.resultsPane.listen(this.side.first);
+    if (this.side.first) {
+      this.resultsPane.listen(this.side.first);
+      // A tab of the drawing clicked before the swap: the pane built here, at that tab.
+      this.side.first.addEventListener('click', (e) => {
+        const tab = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.side-tab'));
+        if (!tab?.dataset.side) return;
+        this.revealSidePane();
+        this.side.show(tab.dataset.side);
+      });
+    }
     this.datasets = new DatasetsList(this.side.parts.datasets.box, {
       onOpen: (name) => { this.openDataset(name); this.toggleDrawer(false); },
       onCount: (t) => this.side.setCount('datasets', t),

@@ -116,6 +116,23 @@ test('a result clicked in the server\'s drawing, before the page has read its li
   await context.close();
 });
 
+test('a tab of the server\'s drawing clicked before the page has read its lists shows that tab', async () => {
+  const { context, page, errors } = await newPage();
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/results?limit=200', async (route) => { await held; await route.continue(); });
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.readyState === 'complete');
+  await page.locator('.first-paint .side-tab[data-side="runs"]').click();
+  await page.locator('#runs > .side-tabs .side-tab.active[data-side="runs"]').waitFor();
+  release();
+  await page.locator('#runs .side-tab[data-side="results"]').click();
+  await page.locator('#runs > .side-box[data-side="results"] .result-item[data-name="old_eval"]').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('one who keeps the Runs tab open sees it at once, and the results list after', async () => {
   const { context, page, errors } = await newPage();
   await page.addInitScript(() => localStorage.setItem('devloop.side', 'runs'));
