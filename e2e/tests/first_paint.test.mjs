@@ -32,7 +32,8 @@ before(async () => {
   writeResult(server.dir, 'calc run 2 — ünïcödé "quoted" <b>', { report: report('calc', localStamp(0, 11, 40), { mean_reward: 1 }), samples: [sample('s1', 1), sample('s2', 1)] });
   // A carriage return in a folder's name (the parser would turn a raw one into a line feed).
   writeResult(server.dir, 'carriage\rreturn', { report: report('cr', localStamp(0, 8, 0), { mean_reward: 0 }, 1), samples: [sample('s1', 0)] });
-  writeResult(server.dir, 'yesterday_eval', { report: report('other', localStamp(1, 23, 59), { mean_reward: 0.25 }, 1), samples: [sample('s1', 0.25)] });
+  // Yesterday at midnight: always a day or more ago, so its tooltip gives the date and time.
+  writeResult(server.dir, 'yesterday_eval', { report: report('other', localStamp(1, 0, 0), { mean_reward: 0.25 }, 1), samples: [sample('s1', 0.25)] });
   // An old one in September (en-GB writes its month "Sept").
   writeResult(server.dir, 'old_eval', { report: report('old', '2026-09-14T10:00:00', { mean_reward: 12345.678 }, 1), samples: [sample('s1', 1)] });
   // A malformed report and a folder without one (still running as far as anyone knows).
@@ -52,11 +53,17 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await server?.close(); });
 
-/** In the page: `root`'s subtree as [tag, sorted attributes, children…] (text as strings). */
+/**
+ * In the page: `root`'s subtree as [tag, sorted attributes, children…] (text
+ * as strings). How long ago a result was made ("5 min ago" in its tooltip)
+ * may move between the two page loads, so it is compared as "(ago)"; the
+ * server's `fmt_ago` has its own unit test.
+ */
 function tree(root) {
+  const ago = (v) => v.replace(/ · (just now|\d+ min ago|\d+ h ago)/, ' · (ago)');
   /** @param {Node} n @returns {any} */
   const walk = (n) => n.nodeType === Node.TEXT_NODE ? n.textContent
-    : [n.nodeName.toLowerCase(), [...n.attributes].map((a) => `${a.name}=${a.value}`).sort().join(' '), ...[...n.childNodes].map(walk).filter((c) => c !== '')];
+    : [n.nodeName.toLowerCase(), [...n.attributes].map((a) => `${a.name}=${a.name === 'title' ? ago(a.value) : a.value}`).sort().join(' '), ...[...n.childNodes].map(walk).filter((c) => c !== '')];
   return [...root.childNodes].map(walk);
 }
 

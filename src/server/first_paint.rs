@@ -488,6 +488,25 @@ mod tests {
     }
 
     #[test]
+    fn how_long_ago_reads_as_the_page_writes_it() {
+        let now = Local.with_ymd_and_hms(2026, 12, 4, 15, 30, 0).unwrap();
+        let ago = |secs: i64| fmt_ago(now.timestamp_millis() - secs * 1000, now);
+        assert_eq!(ago(-5), "just now", "a clock a little ahead");
+        assert_eq!(ago(59), "just now");
+        assert_eq!(ago(5 * 60 + 59), "5 min ago");
+        assert_eq!(ago(3 * 3600), "3 h ago");
+        assert_eq!(ago(2 * 86400), "2026-12-02 15:30");
+        assert_eq!(
+            day_label(now.timestamp_millis() - 86_400_000, now),
+            "Yesterday"
+        );
+        assert_eq!(
+            day_label(now.timestamp_millis() - 3 * 86_400_000, now),
+            "Tue, 1 Dec 2026"
+        );
+    }
+
+    #[test]
     fn what_a_result_says_is_escaped_never_markup() {
         let now = Local::now();
         let page = serde_json::json!({"results": [{
