@@ -54,6 +54,8 @@ test('reward components are columns, sortable, filterable and chartable; the sam
   assert.deepEqual((await rv.locator('tbody td.sid').allTextContents()).sort(), ['c01', 'c05', 'c07', 'c11']);
   await box.fill('metadata.difficulty == "hard" and turns < 3');
   await box.press('Enter');
+  // The count reads "4 of 12" for the last filter too: wait for this one's rows.
+  await rv.locator('tbody .srow[data-id="c00"]').waitFor();
   await count.filter({ hasText: '4 of 12 samples' }).waitFor();
   assert.deepEqual((await rv.locator('tbody td.sid').allTextContents()).sort(), ['c00', 'c01', 'c02', 'c03']);
   await box.fill('turns >= 3');
