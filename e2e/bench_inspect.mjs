@@ -12,10 +12,9 @@
 //           and the page's first contentful paint (nothing shows before
 //           it; a list in the page's first HTML shows with it, one drawn
 //           by script later shows a frame after the moment above)
-//   usable  the list answers clicks as the page's own (devloop: its script
-//           has read the lists and put its own drawing in place of the
-//           server's; inspect view: as soon as listed, its list is its
-//           script's). The clicks below wait for this.
+//   usable  the page's own list is in place (devloop: its script has read
+//           the lists and drawn the items again; inspect view: as soon as
+//           listed, its list is its script's). The clicks below wait for this.
 //   page    the first page of samples is shown (clicked open in devloop)
 //   sample  one sample's conversation is shown after clicking its row
 //   bytes   what the browser downloaded (encoded, as sent) for all that
@@ -136,7 +135,7 @@ try {
       const name = `logs/${logFile}`;
       const { context, page, counter } = await freshPage(browser);
       const item = `.result-item[data-name="${name}"]`;
-      const own = `#runs > .side-box ${item}`;
+      const own = `.result-list:not([data-drawn]) ${item}`;
       await page.addInitScript(watchFromStart, { list: { sel: item }, usable: { sel: own } });
       await page.goto(server.url);
       const list = await seen(page, 'list');

@@ -148,6 +148,19 @@ export class Server {
   }
 }
 
+/**
+ * Hold the page's requests matching `glob` until the returned function is called.
+ * @param {import('playwright-core').Page} page @param {string} glob
+ * @returns {Promise<() => void>}
+ */
+export async function holdRoute(page, glob) {
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((r) => { release = () => r(undefined); });
+  await page.route(glob, async (route) => { await held; await route.continue(); });
+  return release;
+}
+
 /** Launch headless Chromium (Debian's, never a downloaded one). */
 export async function launchBrowser() {
   return chromium.launch({

@@ -95,16 +95,6 @@ class App {
       runStatus: (id) => this.runs.runs.get(id)?.status,
       onQuery: () => this.loadResults(),
     });
-    if (this.side.first) {
-      this.resultsPane.listen(this.side.first);
-      // A tab of the drawing clicked before the swap: the pane built here, at that tab.
-      this.side.first.addEventListener('click', (e) => {
-        const tab = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.side-tab'));
-        if (!tab?.dataset.side) return;
-        this.revealSidePane();
-        this.side.show(tab.dataset.side);
-      });
-    }
     this.datasets = new DatasetsList(this.side.parts.datasets.box, {
       onOpen: (name) => { this.openDataset(name); this.toggleDrawer(false); },
       onCount: (t) => this.side.setCount('datasets', t),
@@ -243,7 +233,6 @@ class App {
       const old = new Map(this.resultList.map((r) => [r.name, r]));
       this.resultList = list;
       this.resultsPane.setResults(page);
-      if (this.side.first) this.revealSidePane();
       // Open results that changed on disk re-read themselves; comparisons too.
       /** @param {import('./api.js').ResultEntry|undefined} r */
       const sig = (r) => r ? `${r.status}|${r.total_samples}|${r.mtime_ms}|${r.error}` : '';
@@ -260,7 +249,6 @@ class App {
     } catch (e) {
       this.synced = null;
       this.resultsPane.setError(`Could not list results: ${e.message}`);
-      if (this.side.first) this.revealSidePane();
     }
   }
 
@@ -269,22 +257,6 @@ class App {
       this.datasetList = (await api.datasets()).datasets || [];
       this.datasets.setDatasets(this.datasetList);
     } catch { this.synced = null; /* optional; read again when the feed opens */ }
-  }
-
-  /** The right pane built here replaces the server's drawing of it; a filter begun there, or the focus on a result, goes on here. */
-  revealSidePane() {
-    const a = /** @type {HTMLElement|null} */ (document.activeElement);
-    const typing = a?.matches('.first-paint .side-filter');
-    const focused = a?.matches('.first-paint .result-item') ? a.dataset.name : undefined;
-    const typed = this.side.reveal();
-    if (typing) this.resultsPane.filter.focus();
-    if (focused !== undefined) {
-      for (const it of this.side.host.querySelectorAll('.result-item')) if (/** @type {HTMLElement} */ (it).dataset.name === focused) /** @type {HTMLElement} */ (it).focus();
-    }
-    if (typed) {
-      this.resultsPane.filter.value = typed;
-      this.loadResults();
-    }
   }
 
   /** After (re)connecting the change feed, re-read everything it may have missed. */

@@ -28,48 +28,27 @@ export const SHOW_STEP = 200;
 
 /** The sub-tab bar and its three sections. */
 export class SidePane {
-  /** @param {HTMLElement} host */
+  /**
+   * The server draws the pane into the page (server/first_paint.rs): its
+   * elements are taken as they are, and built only where it did not.
+   * @param {HTMLElement} host
+   */
   constructor(host) {
     this.host = host;
-    /**
-     * The server's drawing of the results list (server/first_paint.rs), shown
-     * until `reveal()`: the pane is built off the page meanwhile, so it never
-     * shows empty while its lists are read.
-     * @type {HTMLElement|null}
-     */
-    this.first = host.querySelector(':scope > .first-paint');
-    /** @type {DocumentFragment|HTMLElement} */
-    this.root = this.first ? document.createDocumentFragment() : host;
     /** @type {Record<string, {button: HTMLElement, box: HTMLElement, count: HTMLElement}>} */
     this.parts = {};
-    const bar = el('div', { class: 'side-tabs', attrs: { role: 'tablist', 'aria-label': 'Right pane' } });
-    this.root.append(bar);
+    const bar = /** @type {HTMLElement} */ (host.querySelector(':scope > .side-tabs')
+      || host.appendChild(el('div', { class: 'side-tabs', attrs: { role: 'tablist', 'aria-label': 'Right pane' } })));
     for (const [key, label] of [['results', 'Results'], ['runs', 'Runs'], ['datasets', 'Datasets']]) {
-      const count = el('span', { class: 'count' });
-      const button = el('button', { class: 'side-tab', attrs: { type: 'button', role: 'tab' }, dataset: { side: key }, on: { click: () => this.show(key) } }, label, count);
-      const box = el('div', { class: 'side-box', dataset: { side: key }, hidden: true });
-      bar.append(button);
-      this.root.append(box);
-      this.parts[key] = { button, box, count };
+      const button = /** @type {HTMLElement} */ (bar.querySelector(`:scope > .side-tab[data-side="${key}"]`)
+        || bar.appendChild(el('button', { class: 'side-tab', attrs: { type: 'button', role: 'tab' }, dataset: { side: key } }, label, el('span', { class: 'count' }))));
+      button.addEventListener('click', () => this.show(key));
+      const box = /** @type {HTMLElement} */ (host.querySelector(`:scope > .side-box[data-side="${key}"]`)
+        || host.appendChild(el('div', { class: 'side-box', dataset: { side: key }, hidden: true })));
+      this.parts[key] = { button, box, count: /** @type {HTMLElement} */ (button.querySelector('.count')) };
     }
     const saved = localStorage.getItem('devloop.side');
     this.show(saved && this.parts[saved] ? saved : 'results');
-    // The server draws the Results tab: one who keeps another open sees it at once, empty until read.
-    if (this.current !== 'results') this.reveal();
-  }
-
-  /**
-   * Put the pane built here in place of the server's drawing (once its lists are read).
-   * @returns {string} what was typed in the drawing's filter box
-   */
-  reveal() {
-    if (!this.first) return '';
-    // What was typed in the drawing's filter box before now is kept.
-    const typed = /** @type {HTMLInputElement|null} */ (this.first.querySelector('.side-filter'))?.value;
-    this.first.replaceWith(this.root);
-    this.first = null;
-    this.root = this.host;
-    return typed || '';
   }
 
   /** @param {string} key */
@@ -105,38 +84,43 @@ export class ResultsList {
     this.open = new Set();
     /** How many to ask for: grows with "Show more", back to one step when the filter changes. */
     this.limit = SHOW_STEP;
-    this.filter = el('input', { class: 'side-filter', attrs: { type: 'search', placeholder: 'Filter results', 'aria-label': 'Filter results', spellcheck: 'false' } });
+    // The server's drawing of the list (server/first_paint.rs), marked `data-drawn`, is
+    // taken as it is and stays until the first render: what is typed or clicked there counts.
+    const drawn = /** @type {HTMLElement|null} */ (host.querySelector(':scope > .result-list[data-drawn]'));
+    if (drawn) {
+      this.filter = /** @type {HTMLInputElement} */ (host.querySelector(':scope > .side-tools > .side-filter'));
+      this.msg = /** @type {HTMLElement} */ (host.querySelector(':scope > .pane-msg'));
+      this.list = drawn;
+      this.more = /** @type {HTMLElement} */ (host.querySelector(':scope > .result-more'));
+    } else {
+      this.filter = el('input', { class: 'side-filter', attrs: { type: 'search', placeholder: 'Filter results', 'aria-label': 'Filter results', spellcheck: 'false' } });
+      this.msg = el('div', { class: 'pane-msg', hidden: true });
+      this.list = el('div', { class: 'result-list', attrs: { 'aria-label': 'Results' } });
+      this.more = el('button', { class: 'btn btn-link result-more', text: 'Show more', hidden: true, attrs: { type: 'button' } });
+      host.append(el('div', { class: 'side-tools' }, this.filter), this.msg, this.list, this.more);
+    }
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     let typing;
     this.filter.addEventListener('input', () => {
       clearTimeout(typing);
       typing = setTimeout(() => { this.limit = SHOW_STEP; this.h.onQuery(); }, 150);
     });
-    this.list = el('div', { class: 'result-list', attrs: { 'aria-label': 'Results' } });
-    this.more = el('button', { class: 'btn btn-link result-more', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += SHOW_STEP; this.h.onQuery(); } } });
-    this.msg = el('div', { class: 'pane-msg', hidden: true });
-    host.append(el('div', { class: 'side-tools' }, this.filter), this.msg, this.list, this.more);
-    this.loaded = false;
-  }
-
-  /**
-   * Opens what is clicked in the server's drawing of this list, shown before
-   * this one is (`SidePane.reveal`).
-   * @param {HTMLElement} drawing
-   */
-  listen(drawing) {
-    drawing.addEventListener('click', (e) => {
+    this.more.addEventListener('click', () => { this.limit += SHOW_STEP; this.h.onQuery(); });
+    // One listener for every item, drawn by the server or here.
+    this.list.addEventListener('click', (e) => {
       const t = /** @type {HTMLElement} */ (e.target);
       const live = /** @type {HTMLElement|null} */ (t.closest('.result-live'));
       if (live?.dataset.run) { this.h.onOpenRun(live.dataset.run); return; }
       const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
       if (item?.dataset.name) this.h.onOpen(item.dataset.name);
     });
-    drawing.addEventListener('keydown', (e) => {
-      if (/** @type {HTMLElement} */ (e.target).closest('.result-live')) return; // the button's own Enter opens the run
-      const item = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.result-item:not(.unusable)'));
+    this.list.addEventListener('keydown', (e) => {
+      const t = /** @type {HTMLElement} */ (e.target);
+      if (t.closest('.result-live')) return; // the button's own Enter opens the run
+      const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
       if (item?.dataset.name && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); this.h.onOpen(item.dataset.name); }
     });
+    this.loaded = false;
   }
 
   /** What the list asks the server for. @returns {import('./api.js').ResultListQuery} */
@@ -156,6 +140,7 @@ export class ResultsList {
   setError(message) { this.msg.hidden = false; this.msg.textContent = message; }
 
   render() {
+    if (!this.loaded) return; // until the list is read, the server's drawing (or nothing) stands
     const q = this.filter.value.trim();
     const visible = this.results;
     /** @type {Map<string, Map<string, import('./api.js').ResultEntry[]>>} day → eval_name → results */
@@ -177,7 +162,12 @@ export class ResultsList {
         for (const r of items) out.push(this._item(r));
       }
     }
+    // A result that had the keyboard's focus keeps it in the new drawing.
+    const a = /** @type {HTMLElement|null} */ (document.activeElement);
+    const focused = a && this.list.contains(a) && a.matches('.result-item') ? a.dataset.name : undefined;
     kids(this.list, ...out);
+    this.list.removeAttribute('data-drawn');
+    if (focused !== undefined) /** @type {HTMLElement|undefined} */ ([...this.list.querySelectorAll('.result-item')].find((x) => /** @type {HTMLElement} */ (x).dataset.name === focused))?.focus();
     if (this.loaded && !visible.length) this.list.append(el('div', { class: 'pane-msg', text: q ? 'No result matches.' : 'No results yet. A run that writes to results/ shows up here by itself.' }));
     this.more.hidden = visible.length >= this.total;
     this.more.textContent = `Show more (${fmtInt(this.total - visible.length)} not shown)`;
@@ -223,16 +213,8 @@ export class ResultsList {
     others.length ? el('span', { class: 'result-metrics', text: others.join(' · ') }) : null,
     bad ? el('span', { class: 'result-error', text: r.error || 'malformed result' }) : null);
     if ((r.status === 'running' || r.status === 'incomplete' || r.status === 'started') && r.run_id) {
-      const live = el('button', { class: 'btn btn-link result-live', text: dead ? 'run ↗' : '● live run', attrs: { type: 'button', title: `Open run ${r.run_id}` }, dataset: { run: r.run_id } });
-      live.addEventListener('click', (e) => { e.stopPropagation(); this.h.onOpenRun(/** @type {string} */ (r.run_id)); });
-      line1.append(live);
+      line1.append(el('button', { class: 'btn btn-link result-live', text: dead ? 'run ↗' : '● live run', attrs: { type: 'button', title: `Open run ${r.run_id}` }, dataset: { run: r.run_id } }));
     }
-    if (!usable) return item;
-    item.addEventListener('click', () => this.h.onOpen(r.name));
-    item.addEventListener('keydown', (e) => {
-      if (/** @type {HTMLElement} */ (e.target).closest('.result-live')) return; // the button's own Enter opens the run
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.h.onOpen(r.name); }
-    });
     return item;
   }
 }

@@ -1,15 +1,16 @@
 // The server draws the results list into the page (server/first_paint.rs) so
-// it shows before the page's modules have run; the page then swaps in its
-// own drawing. The two are written apart (Rust and results.js): these tests
-// hold them to the same markup over every kind of entry, check the list is
-// there with no script at all, and that a click on the server's drawing
-// before the swap opens the result.
+// it shows before the page's modules have run; the page takes the pane as its
+// own and draws the items again once it has read them. The two drawings are
+// written apart (Rust and results.js): these tests hold them to the same
+// markup over every kind of entry, check the list is there with no script at
+// all, and that the server's drawing answers clicks before the page has read
+// its lists.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
-import { Server, REPO, launchBrowser } from '../helper.mjs';
+import { Server, REPO, launchBrowser, holdRoute } from '../helper.mjs';
 import { writeResult } from '../fixtures.mjs';
 
 let server, browser;
@@ -53,6 +54,10 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await server?.close(); });
 
+/** The list as the server drew it, and as the page drew it again. */
+const DRAWN = '#runs .result-list[data-drawn]';
+const OWN = '#runs .result-list:not([data-drawn])';
+
 /**
  * In the page: `root`'s subtree as [tag, sorted attributes, children…] (text
  * as strings). How long ago a result was made ("5 min ago" in its tooltip)
@@ -63,7 +68,7 @@ function tree(root) {
   const ago = (v) => v.replace(/ · (just now|\d+ min ago|\d+ h ago)/, ' · (ago)');
   /** @param {Node} n @returns {any} */
   const walk = (n) => n.nodeType === Node.TEXT_NODE ? n.textContent
-    : [n.nodeName.toLowerCase(), [...n.attributes].map((a) => `${a.name}=${a.name === 'title' ? ago(a.value) : a.value}`).sort().join(' '), ...[...n.childNodes].map(walk).filter((c) => c !== '')];
+    : [n.nodeName.toLowerCase(), [...n.attributes].filter((a) => a.name !== 'data-drawn').map((a) => `${a.name}=${a.name === 'title' ? ago(a.value) : a.value}`).sort().join(' '), ...[...n.childNodes].map(walk).filter((c) => c !== '')];
   return [...root.childNodes].map(walk);
 }
 
@@ -80,18 +85,18 @@ test('the server draws the results list as the page does, and it is there with n
   const bare = await newPage();
   await bare.page.route('**/assets/js/**', (r) => r.abort());
   await bare.page.goto(server.url);
-  const drawn = bare.page.locator('.first-paint .result-item');
+  const drawn = bare.page.locator(`${DRAWN} .result-item`);
   assert.ok(await drawn.count() >= 12, `every result and log is drawn (${await drawn.count()})`);
-  await bare.page.locator('.first-paint .result-item[data-name="old_eval"]').waitFor();
-  const serverSide = await bare.page.evaluate(tree, await bare.page.locator('.first-paint .side-box[data-side="results"]').elementHandle());
-  const serverTab = await bare.page.evaluate(tree, await bare.page.locator('.first-paint .side-tab[data-side="results"]').elementHandle());
+  await bare.page.locator(`${DRAWN} .result-item[data-name="old_eval"]`).waitFor();
+  const serverSide = await bare.page.evaluate(tree, await bare.page.locator('#runs > .side-box[data-side="results"]').elementHandle());
+  const serverTab = await bare.page.evaluate(tree, await bare.page.locator('#runs .side-tab[data-side="results"]').elementHandle());
   await bare.context.close();
 
-  // The page's own drawing, once it has replaced the server's.
+  // The page's own drawing, once it has drawn the list again.
   const live = await newPage();
   await live.page.goto(server.url);
-  await live.page.locator('#runs > .side-box[data-side="results"] .result-item[data-name="old_eval"]').waitFor();
-  assert.equal(await live.page.locator('.first-paint').count(), 0, 'the server\'s drawing is gone');
+  await live.page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
+  assert.equal(await live.page.locator(DRAWN).count(), 0, 'the server\'s items are gone');
   const pageSide = await live.page.evaluate(tree, await live.page.locator('#runs > .side-box[data-side="results"]').elementHandle());
   const pageTab = await live.page.evaluate(tree, await live.page.locator('#runs .side-tab[data-side="results"]').elementHandle());
   assert.deepEqual(serverSide, pageSide);
@@ -107,19 +112,14 @@ test('the server draws the results list as the page does, and it is there with n
 
 test('a result clicked in the server\'s drawing, before the page has read its lists, opens', async () => {
   const { context, page, errors } = await newPage();
-  /** @type {() => void} */
-  let release = () => {};
-  const held = new Promise((r) => { release = r; });
-  await page.route('**/api/results?limit=200', async (route) => { await held; await route.continue(); });
+  const release = await holdRoute(page, '**/api/results?limit=200');
   await page.goto(server.url);
   await page.waitForFunction(() => document.readyState === 'complete');
-  const drawn = page.locator('.first-paint .result-item[data-name="yesterday_eval"]');
-  await drawn.click();
+  await page.locator(`${DRAWN} .result-item[data-name="yesterday_eval"]`).click();
   release();
   await page.locator('.result-view[data-result="yesterday_eval"] tr.srow').first().waitFor();
-  // The page's own list takes over once its read comes (after the view may have opened).
-  await page.locator('.first-paint').waitFor({ state: 'detached' });
-  await page.locator('#runs > .side-box .result-item.active[data-name="yesterday_eval"]').waitFor();
+  // The page draws its own items once its read comes (after the view may have opened).
+  await page.locator(`${OWN} .result-item.active[data-name="yesterday_eval"]`).waitFor();
   assert.equal(await page.locator('.result-view').count(), 1, 'opened once');
   assert.deepEqual(errors, []);
   await context.close();
@@ -127,17 +127,30 @@ test('a result clicked in the server\'s drawing, before the page has read its li
 
 test('a tab of the server\'s drawing clicked before the page has read its lists shows that tab', async () => {
   const { context, page, errors } = await newPage();
-  /** @type {() => void} */
-  let release = () => {};
-  const held = new Promise((r) => { release = r; });
-  await page.route('**/api/results?limit=200', async (route) => { await held; await route.continue(); });
+  const release = await holdRoute(page, '**/api/results?limit=200');
   await page.goto(server.url);
   await page.waitForFunction(() => document.readyState === 'complete');
-  await page.locator('.first-paint .side-tab[data-side="runs"]').click();
+  assert.equal(await page.locator(DRAWN).count(), 1, 'still the server\'s drawing');
+  await page.locator('#runs .side-tab[data-side="runs"]').click();
   await page.locator('#runs > .side-tabs .side-tab.active[data-side="runs"]').waitFor();
   release();
   await page.locator('#runs .side-tab[data-side="results"]').click();
-  await page.locator('#runs > .side-box[data-side="results"] .result-item[data-name="old_eval"]').waitFor();
+  await page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a result with the keyboard\'s focus keeps it when the page draws the list again', async () => {
+  const { context, page, errors } = await newPage();
+  const release = await holdRoute(page, '**/api/results?limit=200');
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.readyState === 'complete');
+  await page.locator(`${DRAWN} .result-item[data-name="old_eval"]`).focus();
+  release();
+  await page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('.result-list:not([data-drawn])') && /** @type {HTMLElement} */ (document.activeElement).dataset.name), 'old_eval');
+  await page.keyboard.press('Enter');
+  await page.locator('.result-view[data-result="old_eval"] tr.srow').first().waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -147,9 +160,9 @@ test('one who keeps the Runs tab open sees it at once, and the results list afte
   await page.addInitScript(() => localStorage.setItem('devloop.side', 'runs'));
   await page.goto(server.url);
   await page.locator('#runs > .side-tabs .side-tab.active[data-side="runs"]').waitFor();
-  assert.equal(await page.locator('.first-paint').count(), 0);
+  assert.ok(await page.locator('#runs > .side-box[data-side="results"]').isHidden(), 'not the drawn Results tab');
   await page.locator('#runs .side-tab[data-side="results"]').click();
-  await page.locator('#runs > .side-box[data-side="results"] .result-item[data-name="old_eval"]').waitFor();
+  await page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -5,7 +5,7 @@
 // only if a change came between (the server counts its change notices).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser } from '../helper.mjs';
+import { Server, launchBrowser, holdRoute } from '../helper.mjs';
 import { writeResult } from '../fixtures.mjs';
 
 let server, browser;
@@ -93,10 +93,7 @@ test('a run that started and ended between the lists\' reads and the event feed\
   // Runs are told only by notices (no watcher looks at them later): the page
   // sees this one only because its feed opened at a later count than its lists.
   const { context, page, errors, reads } = await countingPage();
-  /** @type {() => void} */
-  let release = () => {};
-  const held = new Promise((r) => { release = r; });
-  await page.route('**/api/events', async (route) => { await held; await route.continue(); });
+  const release = await holdRoute(page, '**/api/events');
   await page.goto(server.url);
   await page.locator('.config[data-name="quick.py"]').waitFor();
   const id = await server.launch('quick.py');

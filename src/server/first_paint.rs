@@ -2,19 +2,19 @@
 //! it with its first paint instead of after the page's modules have come and
 //! run (bench_inspect.mjs: ~55 ms against ~190 ms from navigation here).
 //!
-//! The page's script draws the same pane (results.js `SidePane` and
-//! `ResultsList`) off screen and swaps it in once its lists are read; clicks
-//! on this drawing before then are taken by `ResultsList.listen`. This is
-//! the one place the list's markup is written twice, so a browser test
-//! (`first_paint.test.mjs`) holds the two drawings to the same markup.
+//! The page's script takes this pane's elements as its own (results.js
+//! `SidePane` and `ResultsList`: one listener on the list, so clicks here
+//! count from the moment it runs) and draws the list's items again once it
+//! has read them, removing the list's `data-drawn`. Those items are the one
+//! markup written twice, so a browser test (`first_paint.test.mjs`) holds
+//! the two drawings to the same markup.
 //!
 //! Times are in the server's time zone, the page's script draws them in the
 //! browser's. They are the same when both run on one machine with one time
 //! zone; otherwise (a tunnel from another zone, a server started with
-//! another `TZ`) the day headings and times move when the script's drawing
-//! replaces this one.
+//! another `TZ`) the day headings and times move when the script draws the
+//! list again.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
 use chrono::{DateTime, Local, TimeZone};
@@ -45,14 +45,14 @@ pub async fn results_pane(app: &AppState) -> Option<String> {
 }
 
 /// `page` (`/api/results?limit=N`) as `SidePane` and `ResultsList` draw it,
-/// with the Results tab shown, inside `<div class="first-paint">`.
+/// with the Results tab shown.
 fn pane(page: &Value, now: DateTime<Local>) -> String {
     let empty = Vec::new();
     let results = page["results"].as_array().unwrap_or(&empty);
     let total = page["total"].as_u64().unwrap_or(results.len() as u64);
     let all = page["all"].as_u64().unwrap_or(total);
     let mut h = String::with_capacity(1024 + results.len() * 600);
-    h.push_str("<div class=\"first-paint\"><div class=\"side-tabs\" role=\"tablist\" aria-label=\"Right pane\">");
+    h.push_str("<div class=\"side-tabs\" role=\"tablist\" aria-label=\"Right pane\">");
     for (key, label) in [
         ("results", "Results"),
         ("runs", "Runs"),
@@ -66,7 +66,7 @@ fn pane(page: &Value, now: DateTime<Local>) -> String {
             if on { " active" } else { "" }
         );
     }
-    h.push_str("</div><div class=\"side-box\" data-side=\"results\"><div class=\"side-tools\"><input class=\"side-filter\" type=\"search\" placeholder=\"Filter results\" aria-label=\"Filter results\" spellcheck=\"false\"></div><div class=\"pane-msg\" hidden=\"\"></div><div class=\"result-list\" aria-label=\"Results\">");
+    h.push_str("</div><div class=\"side-box\" data-side=\"results\"><div class=\"side-tools\"><input class=\"side-filter\" type=\"search\" placeholder=\"Filter results\" aria-label=\"Filter results\" spellcheck=\"false\"></div><div class=\"pane-msg\" hidden=\"\"></div><div class=\"result-list\" aria-label=\"Results\" data-drawn=\"server\">");
     list(&mut h, results, now);
     let more = total.saturating_sub(results.len() as u64);
     let _ = write!(
@@ -75,7 +75,7 @@ fn pane(page: &Value, now: DateTime<Local>) -> String {
         if more == 0 { " hidden=\"\"" } else { "" },
         fmt_int(more as i64)
     );
-    h.push_str("<div class=\"side-box\" data-side=\"runs\" hidden=\"\"></div><div class=\"side-box\" data-side=\"datasets\" hidden=\"\"></div></div>");
+    h.push_str("<div class=\"side-box\" data-side=\"runs\" hidden=\"\"></div><div class=\"side-box\" data-side=\"datasets\" hidden=\"\"></div>");
     h
 }
 
@@ -85,7 +85,6 @@ type Group<'a> = (String, Vec<&'a Value>);
 /// Grouped by day, then by config, in the list's order (`ResultsList.render`).
 fn list(h: &mut String, results: &[Value], now: DateTime<Local>) {
     let mut days: Vec<(String, Vec<Group>)> = Vec::new();
-    let mut at: HashMap<(String, String), (usize, usize)> = HashMap::new();
     for r in results {
         let t = result_time(r);
         let day = if t != 0 {
@@ -93,19 +92,17 @@ fn list(h: &mut String, results: &[Value], now: DateTime<Local>) {
         } else {
             "Undated".to_string()
         };
-        let g = group_name(r);
-        let di = match days.iter().position(|(d, _)| *d == day) {
-            Some(i) => i,
-            None => {
-                days.push((day.clone(), Vec::new()));
-                days.len() - 1
-            }
-        };
-        let (di, gi) = *at.entry((day, g.clone())).or_insert_with(|| {
-            days[di].1.push((g, Vec::new()));
-            (di, days[di].1.len() - 1)
+        let di = days.iter().position(|(d, _)| *d == day).unwrap_or_else(|| {
+            days.push((day, Vec::new()));
+            days.len() - 1
         });
-        days[di].1[gi].1.push(r);
+        let groups = &mut days[di].1;
+        let g = group_name(r);
+        let gi = groups.iter().position(|(n, _)| *n == g).unwrap_or_else(|| {
+            groups.push((g, Vec::new()));
+            groups.len() - 1
+        });
+        groups[gi].1.push(r);
     }
     for (day, groups) in &days {
         h.push_str("<div class=\"day-head\">");
