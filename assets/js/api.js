@@ -119,6 +119,11 @@ export function oldestMark() {
   return m === '?' ? null : m;
 }
 
+/** What the page does when an answer fails (main.js: it can no longer tell it is up to date). */
+let onFailedRead = () => {};
+/** @param {() => void} f */
+export function whenReadFails(f) { onFailedRead = f; }
+
 /** @param {string|null} mark */
 function noteMark(mark) {
   if (!marks) return;
@@ -140,9 +145,11 @@ async function request(url, init) {
     res = await fetch(url, { credentials: 'same-origin', ...init });
   } catch (e) {
     noteMark(null); // a list not read is a list that may miss a change
+    onFailedRead();
     throw e;
   }
   noteMark(res.ok ? res.headers.get('x-devloop-seq') : null); // a failed read missed everything
+  if (!res.ok) onFailedRead();
   const type = res.headers.get('content-type') || '';
   let body = null;
   if (type.includes('json')) {

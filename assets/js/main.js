@@ -4,7 +4,7 @@
 // tab, or opening a sample or a pair, is an entry; Back returns to the
 // previous view), keyboard shortcuts and the theme.
 
-import { api, ApiError, ProjectEvents, noteMarks, oldestMark } from './api.js';
+import { api, ApiError, ProjectEvents, noteMarks, oldestMark, whenReadFails } from './api.js';
 import { ConfigsPane, RunsPane } from './sidebar.js';
 import { SidePane, ResultsList, DatasetsList } from './results.js';
 import { DatasetView } from './datasets.js';
@@ -74,6 +74,8 @@ class App {
     this.project = '';
     /** @type {string|null} the server's count of change notices that what the page shows is up to date with (api.js noteMarks) */
     this.synced = null;
+    // A failed answer may have left something unread: the next time the feed opens, read again.
+    whenReadFails(() => { this.synced = null; });
     /** @type {import('./api.js').ResultEntry[]} */
     this.resultList = [];
     /** @type {import('./api.js').DatasetEntry[]} */
@@ -202,10 +204,7 @@ class App {
       const list = (await api.configs()).configs || [];
       this.configs.setConfigs(list);
       for (const v of this.configViews()) v.onConfigsChanged(list);
-    } catch (e) {
-      this.synced = null; // not read: the next time the feed opens, read again
-      this.configs.setError(`Could not list configs: ${e.message}`);
-    }
+    } catch (e) { this.configs.setError(`Could not list configs: ${e.message}`); }
   }
 
   async loadRuns() {
@@ -216,7 +215,7 @@ class App {
       this.resultsPane.render(); // "running" results whose run has ended
       for (const v of this.configViews()) v.setRuns(runs);
       this.updateQueue();
-    } catch { this.synced = null; /* shown by the connection badge; read again when the feed opens */ }
+    } catch { /* shown by the connection badge */ }
   }
 
   async loadResults() {
@@ -246,17 +245,14 @@ class App {
         const run = r.kind === 'inspect' && r.run_id ? this.runView(r.run_id) : null;
         if (run && V) V.feedRunSamples(run, r).catch((e) => console.warn('inspect samples feed:', e));
       }
-    } catch (e) {
-      this.synced = null;
-      this.resultsPane.setError(`Could not list results: ${e.message}`);
-    }
+    } catch (e) { this.resultsPane.setError(`Could not list results: ${e.message}`); }
   }
 
   async loadDatasets() {
     try {
       this.datasetList = (await api.datasets()).datasets || [];
       this.datasets.setDatasets(this.datasetList);
-    } catch { this.synced = null; /* optional; read again when the feed opens */ }
+    } catch { /* optional */ }
   }
 
   /** After (re)connecting the change feed, re-read everything it may have missed. */

@@ -107,3 +107,22 @@ test('a run that started and ended between the lists\' reads and the event feed\
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a list whose read failed at start is read again when the event feed opens, with nothing changed', async () => {
+  const { context, page, errors, reads } = await countingPage();
+  const { runs } = await server.api('/api/runs');
+  assert.ok(runs.length > 0, 'the run of the test before is there to be listed');
+  let failed = false;
+  await page.route('**/api/runs', async (route) => {
+    if (failed) return route.continue();
+    failed = true;
+    // A failure that says the server's current count, as a real one would.
+    const mark = (await fetch(server.url + 'api/health')).headers.get('x-devloop-seq') || '';
+    await route.fulfill({ status: 503, contentType: 'application/json', headers: { 'x-devloop-seq': mark }, body: '{"error":"busy"}' });
+  });
+  await page.goto(server.url);
+  await page.locator(`.run-item[data-run="${runs[0].run_id}"]`).waitFor({ state: 'attached' });
+  assert.equal(reads.get('/api/runs'), 2, 'read again, once');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
