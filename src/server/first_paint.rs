@@ -393,8 +393,9 @@ fn js_string(v: &Value) -> String {
 /// `x.toFixed(digits)` in JavaScript: a tie rounds away from zero, where
 /// Rust's formatting rounds it to even (0.0625 is "0.063", not "0.062").
 fn to_fixed(x: f64, digits: usize) -> String {
-    // Every f64 has at most 1074 digits after the point: these are exact.
-    let exact = format!("{:.1100}", x.abs());
+    // 25 digits past the kept ones decide the rounding: an f64 of a size
+    // worth showing is never that close to a tie without being on it.
+    let exact = format!("{:.*}", digits + 25, x.abs());
     let (int, frac) = exact.split_once('.').unwrap_or((&exact, ""));
     let mut kept: Vec<u8> = int.bytes().chain(frac.bytes().take(digits)).collect();
     if frac.as_bytes().get(digits).is_some_and(|d| *d >= b'5') {
@@ -475,6 +476,11 @@ mod tests {
         assert_eq!(fmt_num(&serde_json::json!(1234.25)), "1234.3");
         assert_eq!(fmt_num(&serde_json::json!(-0.0625)), "-0.063");
         assert_eq!(fmt_num(&serde_json::json!(0.9999)), "1.000");
+        // Near a tie, the exact binary value decides, as in JavaScript.
+        assert_eq!(fmt_num(&serde_json::json!(0.1235)), "0.123");
+        assert_eq!(fmt_num(&serde_json::json!(1.0005)), "1.000");
+        assert_eq!(fmt_num(&serde_json::json!(0.9995)), "1.000");
+        assert_eq!(fmt_num(&serde_json::json!(1e-30)), "0.000");
         assert_eq!(fmt_num(&serde_json::json!(-0.0001)), "-0.000");
         assert_eq!(fmt_num(&serde_json::json!(1e16)), "10000000000000000");
         assert_eq!(fmt_num(&serde_json::json!(-0.0)), "0");
