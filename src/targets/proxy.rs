@@ -390,12 +390,31 @@ impl Proxy {
         let Some(job) = &self.remote.job_id else {
             return;
         };
-        let Some((state, reason)) = self
-            .run_remote(&slurm::scontrol_argv(job))
-            .ok()
-            .and_then(|o| slurm::parse_scontrol(&o))
-        else {
-            return;
+        // The job's process may end (and its exit record arrive) while Slurm
+        // still says RUNNING or COMPLETING: ask until the state is final, or
+        // a cancelled job reads as a failed one.
+        const UNSETTLED: [&str; 6] = [
+            "RUNNING",
+            "COMPLETING",
+            "PENDING",
+            "CONFIGURING",
+            "SIGNALING",
+            "STAGE_OUT",
+        ];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (state, reason) = loop {
+            let Some((state, reason)) = self
+                .run_remote(&slurm::scontrol_argv(job))
+                .ok()
+                .and_then(|o| slurm::parse_scontrol(&o))
+            else {
+                return;
+            };
+            if UNSETTLED.iter().any(|u| state.starts_with(u)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(300));
+                continue;
+            }
+            break (state, reason);
         };
         let lineno = self.max_lineno.get() + 1;
         log.note(
