@@ -99,7 +99,8 @@ function clickThenWait(page, target, conds) {
       el = all.find((e) => ![...e.children].some((c) => c.textContent.trim() === target.text)) || null;
     }
     if (!el) return reject(new Error(`nothing to click: ${JSON.stringify(target)}`));
-    const holds = (c) => c.sel ? !!document.querySelector(c.sel)
+    // A selector counts once what it finds is shown (a view may build its rows before it shows them).
+    const holds = (c) => c.sel ? !!document.querySelector(c.sel)?.checkVisibility()
       : (() => { const t = document.body.textContent || ''; return c.ci ? t.toLowerCase().includes(c.text.toLowerCase()) : t.includes(c.text); })();
     const t0 = performance.now();
     /** @type {HTMLElement} */ (el).click();

@@ -48,6 +48,14 @@ function views() {
 
 /** Runs that keep streaming while their tab is in the background (browsers allow ~6 connections per host). */
 const MAX_BACKGROUND_STREAMS = 2;
+/**
+ * A new tab of these kinds is shown once its first content is drawn, or after
+ * SHOW_WAIT ms if that takes longer: the view is laid out once, whole, instead
+ * of an empty frame first and everything again a moment later (on a big
+ * table that second layout is most of the wait).
+ */
+const SHOWN_WHEN_DRAWN = new Set(['result', 'compare', 'dataset']);
+const SHOW_WAIT = 150;
 
 const $ = (sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 
@@ -69,6 +77,8 @@ class App {
     this.views = new Map();
     /** @type {string|null} the key of the shown tab */
     this.activeKey = null;
+    /** @type {string|null} a new tab to show once its content is drawn (SHOWN_WHEN_DRAWN); any other activation overrides it */
+    this.pendingKey = null;
     /** True while the page follows the URL (Back, Forward, a reload): the address changes in place, no history entry. */
     this.routing = false;
     this.project = '';
@@ -347,17 +357,37 @@ class App {
       v = view;
       this.views.set(key, view);
       this.viewsEl.append(view.root);
-      this.tabs.add(key, view.kind, view.kind === 'run' ? { run: view.runId } : {});
-      this.updateTab(view);
-      view.open().catch(() => {}).finally(() => this.onViewOpened(view));
-      this.saveTabs();
+      const opened = view.open().catch(() => {}).finally(() => this.onViewOpened(view));
+      // Not while following the URL: there the address is already the view's.
+      if (activate && !this.routing && SHOWN_WHEN_DRAWN.has(view.kind)) {
+        // Its tab too comes with it: a tab drawn before would cost a frame of its own.
+        this.pendingKey = key;
+        const waited = new Promise((r) => setTimeout(r, SHOW_WAIT));
+        Promise.race([opened, waited]).then(() => {
+          if (this.views.get(key) !== view) return;
+          this.addTab(view);
+          if (this.pendingKey === key) this.activate(key);
+        });
+        this.updateEmpty();
+        return v;
+      }
+      this.addTab(view);
     }
     if (activate) this.activate(key);
     this.updateEmpty();
     return v;
   }
 
-  /** A view has loaded what it shows first. @param {View} v */
+  /** @param {View} view */
+  addTab(view) {
+    this.tabs.add(view.key, view.kind, view.kind === 'run' ? { run: view.runId } : {});
+    this.updateTab(view);
+    this.saveTabs();
+    if (view.kind === 'run') this.markOpenRuns();
+    else if (view.kind === 'result') this.markOpenResults();
+  }
+
+    /** A view has loaded what it shows first. @param {View} v */
   onViewOpened(v) {
     this.updateTab(v);
     if (v.kind === 'run') {
@@ -407,7 +437,6 @@ class App {
       return s;
     }, !!o.activate);
     if (o.line) v.gotoLine(o.line);
-    this.markOpenRuns();
     return v;
   }
 
@@ -423,7 +452,6 @@ class App {
       onDeleted: () => { this.closeTab(key); this.loadResults(); },
     }), activate);
     if (sample && v.sampleId !== sample) v.openSample(sample);
-    this.markOpenResults();
     return v;
   }
 
@@ -518,6 +546,7 @@ class App {
   activate(key) {
     const v = this.views.get(key);
     if (!v) return;
+    this.pendingKey = null;
     this.activeKey = key;
     for (const x of this.views.values()) if (x !== v) x.setActive(false);
     this.tabs.select(key);
@@ -550,6 +579,7 @@ class App {
     const idx = keys.indexOf(key);
     v.dispose();
     this.views.delete(key);
+    if (this.pendingKey === key) this.pendingKey = null;
     this.tabs.remove(key);
     if (this.activeKey === key) {
       this.activeKey = null;
@@ -633,7 +663,8 @@ class App {
   }
 
   updateEmpty() {
-    this.emptyState.hidden = this.views.size > 0;
+    // A tab waiting for its content leaves the page as it was until it shows.
+    this.emptyState.hidden = this.activeKey !== null || (this.views.size > 0 && this.pendingKey === null);
   }
 
   saveTabs() {

@@ -12,6 +12,8 @@ import { resultUsable } from './results.js';
 import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader, deleteWithConfirm } from './util.js';
 
 const PAGE = 100;
+/** A row's least height (px): how many rows a screen holds, for a view's first page. */
+const ROW_PX = 24;
 
 /** A field as a filter names it: a plain word, or `under["any key"]`. @param {string} name @param {string} under */
 export function fieldRef(name, under) {
@@ -49,6 +51,10 @@ export class ResultView {
     this.sampleId = null;
     this.reqSeq = 0;
     this.sampleSeq = 0;
+    /** Has the table drawn a page yet (the first is drawn in two steps: _renderRows) */
+    this.drawnOnce = false;
+    /** @type {(() => void)|null} adds the rows of the first page held back until it showed */
+    this._restOfRows = null;
     this._build();
   }
 
@@ -145,7 +151,14 @@ export class ResultView {
     this.ncols = 0;
     this._columns();
     this.tbody = el('tbody');
-    this.tbody.addEventListener('keydown', (e) => this._rowKey(e));
+    // One listener for every row a page draws: a sample's row opens it.
+    const rowOf = (/** @type {Event} */ e) => /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('tr.srow'));
+    this.tbody.addEventListener('click', (e) => { const tr = rowOf(e); if (tr) this.openSample(/** @type {string} */ (tr.dataset.id)); });
+    this.tbody.addEventListener('keydown', (e) => {
+      const tr = e.key === 'Enter' ? rowOf(e) : null;
+      if (tr) this.openSample(/** @type {string} */ (tr.dataset.id));
+      else this._rowKey(e);
+    });
     this.table = el('table', { class: 'samples-table' }, el('thead', {}, this.thead), this.tbody);
     this.pager = el('div', { class: 'pager' });
     this.listPane = el('div', { class: 'rv-list' }, head, this.tools, this.table, this.pager);
@@ -213,6 +226,7 @@ export class ResultView {
     const tr = /** @type {HTMLElement} */ (e.target).closest('tr.srow');
     if (!tr) return;
     e.preventDefault();
+    this._restOfRows?.();
     const down = e.key === 'ArrowDown';
     const next = /** @type {HTMLElement|null} */ (down ? tr.nextElementSibling : tr.previousElementSibling);
     if (next && next.classList.contains('srow')) { next.focus(); return; }
@@ -222,8 +236,37 @@ export class ResultView {
     else if (!down && p.offset > 0) { this.q.offset = Math.max(0, this.q.offset - PAGE); this.loadPage().then(() => this._focusRow('last')); }
   }
 
+  /**
+   * Rows to add after the view has shown its first ones. Until then a hidden
+   * row holds each column's longest text, so the columns are as wide as with
+   * every row in and nothing moves when they come.
+   * @param {HTMLElement[]} rest
+   */
+  _holdRest(rest) {
+    const sizer = el('tr', { class: 'sizer', attrs: { 'aria-hidden': 'true' } });
+    const ncells = rest[0].children.length;
+    for (let c = 0; c < ncells; c++) {
+      let widest = rest[0].children[c];
+      for (const tr of rest) if ((tr.children[c].textContent || '').length > (widest.textContent || '').length) widest = tr.children[c];
+      sizer.append(widest.cloneNode(true));
+    }
+    this.tbody.append(sizer);
+    this._restOfRows = () => {
+      this._restOfRows = null;
+      sizer.replaceWith(...rest);
+    };
+    if (!this.root.hidden) this._addRestSoon();
+  }
+
+  /** After the next frame is drawn: the rows held back (if still wanted). */
+  _addRestSoon() {
+    const add = this._restOfRows;
+    if (add) requestAnimationFrame(() => setTimeout(() => { if (this._restOfRows === add) add(); }, 0));
+  }
+
   /** @param {'first'|'last'} which */
   _focusRow(which) {
+    this._restOfRows?.();
     const rows = this.tbody.querySelectorAll('tr.srow');
     /** @type {HTMLElement|undefined} */ (rows[which === 'first' ? 0 : rows.length - 1])?.focus();
   }
@@ -450,14 +493,18 @@ export class ResultView {
       this._columns();
       this._renderFilterHelp();
     }
-    const rows = page.samples.map((s) => {
-      const tr = el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
-        ...this._rowCells(s));
-      tr.addEventListener('click', () => this.openSample(s.id));
-      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.openSample(s.id); });
-      return tr;
-    });
-    kids(this.tbody, ...rows);
+    const rows = page.samples.map((s) => el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
+      ...this._rowCells(s)));
+    this._restOfRows = null;
+    // A view's first page, before it shows: the rows a screen holds, the
+    // rest once that is painted. A table's layout grows faster than its rows
+    // (here 100 rows took ~3× what 40 did), and the view shows when its rows
+    // are in. Later pages replace rows in view: drawn at once, so the scroll
+    // position holds.
+    const first = this.root.hidden && !this.drawnOnce ? Math.ceil(window.innerHeight / ROW_PX) : rows.length;
+    this.drawnOnce = true;
+    kids(this.tbody, ...rows.slice(0, first));
+    if (rows.length > first) this._holdRest(rows.slice(first));
     if (!rows.length) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
     // With a filter or search on, the count says so even when every sample matches.
     const filtered = page.total !== page.all || !!this.q.filter || !!this.q.q;
@@ -532,6 +579,7 @@ export class ResultView {
     this.samplePane.hidden = true;
     this.listPane.hidden = false;
     if (this.page) this._renderRows(this.page);
+    this._restOfRows?.();
     this.h.onHash(push);
     /** @type {HTMLElement|null} */ (this.tbody.querySelector('tr.current'))?.focus();
     return true;
@@ -540,7 +588,10 @@ export class ResultView {
   // ---- tab protocol ---------------------------------------------------------------
 
   /** @param {boolean} on */
-  setActive(on) { this.root.hidden = !on; }
+  setActive(on) {
+    this.root.hidden = !on;
+    if (on) this._addRestSoon();
+  }
   dispose() { this.root.remove(); }
   closePanels() {
     if (!this.deleteBox.hidden) { this.deleteBox.hidden = true; return true; }
