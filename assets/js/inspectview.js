@@ -111,21 +111,21 @@ export class InspectView extends ResultView {
     super._renderRows(page);
   }
 
-  /** @param {import('./api.js').InspectRow} s */
+  /** @param {import('./api.js').InspectRow} s @returns {import('./resultview.js').Cell[]} */
   _rowCells(s) {
     return [
-      el('td', { class: 'num dim', text: String(s.index) }),
-      el('td', { class: 'mono sid', text: shown(s.sample_id) }),
-      el('td', { class: 'num dim', text: String(s.epoch) }),
+      [{ class: 'num dim', text: String(s.index) }],
+      [{ class: 'mono sid', text: shown(s.sample_id) }],
+      [{ class: 'num dim', text: String(s.epoch) }],
       ...this.scorers.map((k) => {
         const sc = s.scores[k];
-        return el('td', { class: 'score ' + (sc ? scoreClass(sc.value) : ''), text: sc ? scoreText(sc.value) : '', attrs: { title: sc ? [sc.answer && `answer: ${scoreText(sc.answer)}`, sc.explanation && `explanation: ${scoreText(sc.explanation)}`].filter(Boolean).join('\n') : '' }, dataset: { scorer: k } });
+        return /** @type {import('./resultview.js').Cell} */ ([{ class: 'score ' + (sc ? scoreClass(sc.value) : ''), text: sc ? scoreText(sc.value) : '', attrs: { title: sc ? [sc.answer && `answer: ${scoreText(sc.answer)}`, sc.explanation && `explanation: ${scoreText(sc.explanation)}`].filter(Boolean).join('\n') : '' }, dataset: { scorer: k } }]);
       }),
-      el('td', { class: 'target', text: s.target, attrs: { title: s.target } }),
-      el('td', { class: 'input', text: s.input, attrs: { title: s.input } }),
-      el('td', { class: 'num', text: s.tokens == null ? '' : fmtInt(s.tokens) }),
-      el('td', { class: 'num', text: fmtSecs(s.time) }),
-      el('td', { class: 'err', text: s.error || s.limit || '', attrs: { title: s.error || s.limit || '' } }),
+      [{ class: 'target', text: s.target, attrs: { title: s.target } }],
+      [{ class: 'input', text: s.input, attrs: { title: s.input } }],
+      [{ class: 'num', text: s.tokens == null ? '' : fmtInt(s.tokens) }],
+      [{ class: 'num', text: fmtSecs(s.time) }],
+      [{ class: 'err', text: s.error || s.limit || '', attrs: { title: s.error || s.limit || '' } }],
     ];
   }
 

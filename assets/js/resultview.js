@@ -15,6 +15,15 @@ const PAGE = 100;
 /** A row's least height (px): how many rows a screen holds, for a view's first page. */
 const ROW_PX = 24;
 
+/** @typedef {[Record<string, any>, ...(Node|string|null|undefined|false)[]]} Cell a table cell: `el('td', …)`'s arguments */
+
+/** How many characters a cell shows. @param {Cell} c */
+function cellLength([props, ...children]) {
+  let n = props.text ? String(props.text).length : 0;
+  for (const k of children) if (k) n += (typeof k === 'string' ? k : k.textContent || '').length;
+  return n;
+}
+
 /** A field as a filter names it: a plain word, or `under["any key"]`. @param {string} name @param {string} under */
 export function fieldRef(name, under) {
   return /^[A-Za-z_][\w-]*$/.test(name) && !['and', 'or', 'not', 'true', 'false', 'null'].includes(name) ? name : `${under}[${JSON.stringify(name)}]`;
@@ -240,20 +249,19 @@ export class ResultView {
    * Rows to add after the view has shown its first ones. Until then a hidden
    * row holds each column's longest text, so the columns are as wide as with
    * every row in and nothing moves when they come.
-   * @param {HTMLElement[]} rest
+   * @param {import('./api.js').SampleRow[]} rest @param {Cell[][]} cells theirs
    */
-  _holdRest(rest) {
+  _holdRest(rest, cells) {
     const sizer = el('tr', { class: 'sizer', attrs: { 'aria-hidden': 'true' } });
-    const ncells = rest[0].children.length;
-    for (let c = 0; c < ncells; c++) {
-      let widest = rest[0].children[c];
-      for (const tr of rest) if ((tr.children[c].textContent || '').length > (widest.textContent || '').length) widest = tr.children[c];
-      sizer.append(widest.cloneNode(true));
+    for (let c = 0; c < cells[0].length; c++) {
+      let widest = cells[0][c];
+      for (const row of cells) if (cellLength(row[c]) > cellLength(widest)) widest = row[c];
+      sizer.append(el('td', ...widest));
     }
     this.tbody.append(sizer);
     this._restOfRows = () => {
       this._restOfRows = null;
-      sizer.replaceWith(...rest);
+      sizer.replaceWith(...rest.map((s, i) => this._row(s, cells[i])));
     };
     if (!this.root.hidden) this._addRestSoon();
   }
@@ -459,25 +467,34 @@ export class ResultView {
   }
 
   /**
-   * One sample's cells in the table (a subclass shows its own columns).
+   * One sample's cells in the table, each as `el('td', …)`'s arguments (a
+   * subclass shows its own columns): the rows held back are drawn from these
+   * only when they are added, and their columns sized from them before.
    * @param {import('./api.js').SampleRow} s
+   * @returns {Cell[]}
    */
   _rowCells(s) {
     return [
-      el('td', { class: 'num dim', text: String(s.index) }),
-      el('td', { class: 'mono sid', text: shown(s.id) }),
-      el('td', { class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }),
+      [{ class: 'num dim', text: String(s.index) }],
+      [{ class: 'mono sid', text: shown(s.id) }],
+      [{ class: 'num reward ' + (typeof s.reward === 'number' ? (s.reward > 0 ? 'good' : 'bad') : ''), text: fmtNum(s.reward) }],
       ...this.components.map((c) => {
         const v = s.components?.[c];
-        return el('td', { class: 'num component', text: v == null ? '' : fmtNum(v), dataset: { component: c } });
+        return /** @type {Cell} */ ([{ class: 'num component', text: v == null ? '' : fmtNum(v), dataset: { component: c } }]);
       }),
-      el('td', { class: 'status', text: s.status || '' }),
-      el('td', { class: 'num', text: s.turns == null ? '' : String(s.turns) }),
-      el('td', { class: 'err', attrs: { title: [s.error || s.malformed, s.warning].filter(Boolean).join('\n') } },
+      [{ class: 'status', text: s.status || '' }],
+      [{ class: 'num', text: s.turns == null ? '' : String(s.turns) }],
+      [{ class: 'err', attrs: { title: [s.error || s.malformed, s.warning].filter(Boolean).join('\n') } },
         s.malformed ? `malformed: ${s.malformed}` : s.error || '',
         // Read, but from an earlier line than the last (the last one is broken).
-        s.warning ? el('span', { class: 'row-warning', text: '⚠ last line broken', attrs: { title: s.warning } }) : null),
+        s.warning ? el('span', { class: 'row-warning', text: '⚠ last line broken', attrs: { title: s.warning } }) : null],
     ];
+  }
+
+  /** A sample's row. @param {import('./api.js').SampleRow} s @param {Cell[]} cells */
+  _row(s, cells) {
+    return el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
+      ...cells.map((c) => el('td', ...c)));
   }
 
   /** What an empty table says. @param {{all: number}} page */
@@ -493,19 +510,19 @@ export class ResultView {
       this._columns();
       this._renderFilterHelp();
     }
-    const rows = page.samples.map((s) => el('tr', { class: 'srow' + (s.error || s.malformed ? ' has-error' : '') + (s.id === this.sampleId ? ' current' : ''), attrs: { tabindex: '0' }, dataset: { id: s.id } },
-      ...this._rowCells(s)));
+    const cells = page.samples.map((s) => this._rowCells(s));
     this._restOfRows = null;
     // A view's first page, before it shows: the rows a screen holds, the
     // rest once that is painted. A table's layout grows faster than its rows
     // (here 100 rows took ~3× what 40 did), and the view shows when its rows
     // are in. Later pages replace rows in view: drawn at once, so the scroll
     // position holds.
-    const first = this.root.hidden && !this.drawnOnce ? Math.ceil(window.innerHeight / ROW_PX) : rows.length;
+    const n = page.samples.length;
+    const first = this.root.hidden && !this.drawnOnce ? Math.min(n, Math.ceil(window.innerHeight / ROW_PX)) : n;
     this.drawnOnce = true;
-    kids(this.tbody, ...rows.slice(0, first));
-    if (rows.length > first) this._holdRest(rows.slice(first));
-    if (!rows.length) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
+    kids(this.tbody, ...page.samples.slice(0, first).map((s, i) => this._row(s, cells[i])));
+    if (n > first) this._holdRest(page.samples.slice(first), cells.slice(first));
+    if (!n) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
     // With a filter or search on, the count says so even when every sample matches.
     const filtered = page.total !== page.all || !!this.q.filter || !!this.q.q;
     this.countLabel.textContent = filtered ? `${fmtInt(page.total)} of ${fmtInt(page.all)} samples` : `${fmtInt(page.all)} samples`;
