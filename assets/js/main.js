@@ -561,13 +561,15 @@ class App {
     sessionStorage.setItem('devloop.active', key);
     v.setActive(true);
     if (v.kind === 'run') this.updateTab(v);
+    this.updateStreams();
+    this.updateTitle();
+    this.updateEmpty();
+    // Last: Chromium lays the page out when the address changes (it keeps
+    // the scroll position), so every change to the page comes before it.
     // A run's hash may go on with "&line=N" (a line link): keep it.
     const want = v.hash();
     const keep = v.kind === 'run' ? location.hash.startsWith(want) : location.hash === want;
     if (!keep) this.setHash(want, true);
-    this.updateStreams();
-    this.updateTitle();
-    this.updateEmpty();
   }
 
   /** Close any tab; an unsaved config asks first. @param {string} key */
