@@ -15,8 +15,12 @@
 //   usable  the page's own list is in place (devloop: its script has read
 //           the lists and drawn the items again; inspect view: as soon as
 //           listed, its list is its script's). The clicks below wait for this.
-//   page    the first page of samples is shown (clicked open in devloop)
+//   page    the first page of samples is shown (clicked open in devloop:
+//           its rows on screen; a page longer than the screen shows the
+//           rows the screen holds, and the rest one frame after)
 //   sample  one sample's conversation is shown after clicking its row
+// (devloop's rows and conversation count once shown, not once in the page:
+// a new tab is built out of sight and shown with its rows)
 //   bytes   what the browser downloaded (encoded, as sent) for all that
 // Every moment is taken on the page's own clock, for both tools alike: a
 // check once per animation frame inside the page (from navigation for the
