@@ -387,7 +387,7 @@ class App {
     else if (view.kind === 'result') this.markOpenResults();
   }
 
-    /** A view has loaded what it shows first. @param {View} v */
+  /** A view has loaded what it shows first. @param {View} v */
   onViewOpened(v) {
     this.updateTab(v);
     if (v.kind === 'run') {
