@@ -512,13 +512,13 @@ export class ResultView {
     }
     const cells = page.samples.map((s) => this._rowCells(s));
     this._restOfRows = null;
-    // A view's first page, before it shows: the rows a screen holds, the
-    // rest once that is painted. A table's layout grows faster than its rows
-    // (here 100 rows took ~3× what 40 did), and the view shows when its rows
-    // are in. Later pages replace rows in view: drawn at once, so the scroll
+    // A view's first page: the rows a screen holds, the rest once that is
+    // painted. A table's layout grows faster than its rows (here 100 rows
+    // took ~3× what 40 did), and a new view shows when its rows are in.
+    // Later pages replace rows in view: drawn at once, so the scroll
     // position holds.
     const n = page.samples.length;
-    const first = this.root.hidden && !this.drawnOnce ? Math.min(n, Math.ceil(window.innerHeight / ROW_PX)) : n;
+    const first = this.drawnOnce ? n : Math.min(n, Math.ceil(window.innerHeight / ROW_PX));
     this.drawnOnce = true;
     kids(this.tbody, ...page.samples.slice(0, first).map((s, i) => this._row(s, cells[i])));
     if (n > first) this._holdRest(page.samples.slice(first), cells.slice(first));
