@@ -359,23 +359,29 @@ class App {
       this.viewsEl.append(view.root);
       const opened = view.open().catch(() => {}).finally(() => this.onViewOpened(view));
       // Not while following the URL: there the address is already the view's.
-      if (activate && !this.routing && SHOWN_WHEN_DRAWN.has(view.kind)) {
-        // Its tab too comes with it: a tab drawn before would cost a frame of its own.
-        this.pendingKey = key;
-        const waited = new Promise((r) => setTimeout(r, SHOW_WAIT));
-        Promise.race([opened, waited]).then(() => {
-          if (this.views.get(key) !== view) return;
-          this.addTab(view);
-          if (this.pendingKey === key) this.activate(key);
-        });
-        this.updateEmpty();
-        return v;
-      }
-      this.addTab(view);
+      if (activate && !this.routing && SHOWN_WHEN_DRAWN.has(view.kind)) this.showWhenDrawn(view, opened);
+      else this.addTab(view);
     }
-    if (activate) this.activate(key);
+    // A second click on a tab that waits for its content does not show it bare.
+    if (activate && this.pendingKey !== key) this.activate(key);
     this.updateEmpty();
     return v;
+  }
+
+  /**
+   * Show a new view, and its tab, once `opened` (its first content drawn) or
+   * after SHOW_WAIT ms, unless another tab is shown meanwhile: then its tab
+   * only. A tab drawn before would cost a frame of its own.
+   * @param {View} view @param {Promise<unknown>} opened
+   */
+  showWhenDrawn(view, opened) {
+    this.pendingKey = view.key;
+    const waited = new Promise((r) => setTimeout(r, SHOW_WAIT));
+    Promise.race([opened, waited]).then(() => {
+      if (this.views.get(view.key) !== view) return;
+      this.addTab(view);
+      if (this.pendingKey === view.key) this.activate(view.key);
+    });
   }
 
   /** @param {View} view */

@@ -62,6 +62,13 @@ test('a result\'s tab shows with its rows drawn, never as an empty table first',
   assert.equal(await page.locator('.result-item[data-name="small_a"]').evaluate((e) => e.classList.contains('open') && e.classList.contains('active')), true,
     'the results list marks the result open and shown');
 
+  // A double click on another result: one tab, shown, and marked as the shown one.
+  await page.evaluate(() => { const i = /** @type {HTMLElement} */ (document.querySelector('.result-item[data-name="long_page"]')); i.click(); i.click(); });
+  await page.locator('.result-view[data-result="long_page"] tr.srow').first().waitFor({ state: 'visible' });
+  assert.equal(await page.locator('.tab[data-key="result:long_page"]').count(), 1);
+  await page.locator('.tab.active[data-key="result:long_page"]').waitFor({ timeout: 5_000 });
+  await page.locator('.tab[data-key="result:small_a"]').click();
+
   // Another result while this one is shown: this one stays on screen until the other's rows are in.
   const next = await clickAndWatch(page, 'small_b', 3);
   assert.deepEqual(next.filter((f) => f.shown && f.rows === 0), [], `frames with the view shown and no rows: ${JSON.stringify(next)}`);
