@@ -60,8 +60,6 @@ export class ResultView {
     this.sampleId = null;
     this.reqSeq = 0;
     this.sampleSeq = 0;
-    /** Has the table drawn a page yet (the first is drawn in two steps: _renderRows) */
-    this.drawnOnce = false;
     /** @type {(() => void)|null} adds the rows of the first page held back until it showed */
     this._restOfRows = null;
     this._build();
@@ -256,7 +254,9 @@ export class ResultView {
     for (let c = 0; c < cells[0].length; c++) {
       let widest = cells[0][c];
       for (const row of cells) if (cellLength(row[c]) > cellLength(widest)) widest = row[c];
-      sizer.append(el('td', ...widest));
+      // A copy of any element in it: the cell's row takes the element itself.
+      const [props, ...children] = widest;
+      sizer.append(el('td', props, ...children.map((k) => k instanceof Node ? k.cloneNode(true) : k)));
     }
     this.tbody.append(sizer);
     this._restOfRows = () => {
@@ -512,14 +512,13 @@ export class ResultView {
     }
     const cells = page.samples.map((s) => this._rowCells(s));
     this._restOfRows = null;
-    // A view's first page: the rows a screen holds, the rest once that is
-    // painted. A table's layout grows faster than its rows (here 100 rows
-    // took ~3× what 40 did), and a new view shows when its rows are in.
-    // Later pages replace rows in view: drawn at once, so the scroll
-    // position holds.
+    // Into an empty table (a view's first page): the rows a screen holds,
+    // the rest once that is painted. A table's layout grows faster than its
+    // rows (here 100 rows took ~3× what 40 did), and a new view shows when
+    // its rows are in. Rows replacing rows in view are drawn at once, so the
+    // scroll position holds.
     const n = page.samples.length;
-    const first = this.drawnOnce ? n : Math.min(n, Math.ceil(window.innerHeight / ROW_PX));
-    this.drawnOnce = true;
+    const first = this.tbody.firstChild ? n : Math.min(n, Math.ceil(window.innerHeight / ROW_PX));
     kids(this.tbody, ...page.samples.slice(0, first).map((s, i) => this._row(s, cells[i])));
     if (n > first) this._holdRest(page.samples.slice(first), cells.slice(first));
     if (!n) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
