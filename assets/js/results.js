@@ -168,7 +168,7 @@ export class ResultsList {
     kids(this.list, ...out);
     this.list.removeAttribute('data-drawn');
     if (focused !== undefined) /** @type {HTMLElement|undefined} */ ([...this.list.querySelectorAll('.result-item')].find((x) => /** @type {HTMLElement} */ (x).dataset.name === focused))?.focus();
-    if (this.loaded && !visible.length) this.list.append(el('div', { class: 'pane-msg', text: q ? 'No result matches.' : 'No results yet. A run that writes to results/ shows up here by itself.' }));
+    if (!visible.length) this.list.append(el('div', { class: 'pane-msg', text: q ? 'No result matches.' : 'No results yet. A run that writes to results/ shows up here by itself.' }));
     this.more.hidden = visible.length >= this.total;
     this.more.textContent = `Show more (${fmtInt(this.total - visible.length)} not shown)`;
   }
