@@ -80,6 +80,15 @@ async function newPage() {
   return { context, page, errors };
 }
 
+/** A page loaded with its read of the results list held: only the server's drawing stands until `release()`. */
+async function pageWithListHeld() {
+  const p = await newPage();
+  const release = await holdRoute(p.page, '**/api/results?limit=200');
+  await p.page.goto(server.url);
+  await p.page.waitForFunction(() => document.readyState === 'complete');
+  return { ...p, release };
+}
+
 test('the server draws the results list as the page does, and it is there with no script at all', async () => {
   // No script: only the server's drawing.
   const bare = await newPage();
@@ -111,10 +120,7 @@ test('the server draws the results list as the page does, and it is there with n
 });
 
 test('a result clicked in the server\'s drawing, before the page has read its lists, opens', async () => {
-  const { context, page, errors } = await newPage();
-  const release = await holdRoute(page, '**/api/results?limit=200');
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.readyState === 'complete');
+  const { context, page, errors, release } = await pageWithListHeld();
   await page.locator(`${DRAWN} .result-item[data-name="yesterday_eval"]`).click();
   release();
   await page.locator('.result-view[data-result="yesterday_eval"] tr.srow').first().waitFor();
@@ -126,10 +132,7 @@ test('a result clicked in the server\'s drawing, before the page has read its li
 });
 
 test('a tab of the server\'s drawing clicked before the page has read its lists shows that tab', async () => {
-  const { context, page, errors } = await newPage();
-  const release = await holdRoute(page, '**/api/results?limit=200');
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.readyState === 'complete');
+  const { context, page, errors, release } = await pageWithListHeld();
   assert.equal(await page.locator(DRAWN).count(), 1, 'still the server\'s drawing');
   await page.locator('#runs .side-tab[data-side="runs"]').click();
   await page.locator('#runs > .side-tabs .side-tab.active[data-side="runs"]').waitFor();
@@ -141,10 +144,7 @@ test('a tab of the server\'s drawing clicked before the page has read its lists 
 });
 
 test('a result with the keyboard\'s focus keeps it when the page draws the list again', async () => {
-  const { context, page, errors } = await newPage();
-  const release = await holdRoute(page, '**/api/results?limit=200');
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.readyState === 'complete');
+  const { context, page, errors, release } = await pageWithListHeld();
   await page.locator(`${DRAWN} .result-item[data-name="old_eval"]`).focus();
   release();
   await page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
