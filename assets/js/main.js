@@ -33,6 +33,9 @@ let viewsLost = false;
 for (const href of (document.querySelector('script[data-later]')?.getAttribute('data-later') || '').split(' ').filter(Boolean)) {
   document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
 }
+// The server's colours for the code it highlights, which only the views show: linked
+// from here, not the page, the stylesheet does not hold up the page's first frame.
+document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/highlight.css' }));
 /** @type {Promise<typeof import('./views.js')>} */
 const viewsReady = import('./views.js').then((m) => { V = m; return m; }, (e) => {
   viewsLost = true;
