@@ -4,7 +4,7 @@
 // results, images, unknown blocks as JSON, long messages folded; and beside
 // it the sample's input, ground truth, score metrics and metadata.
 
-import { el, fmtNum, pretty } from './util.js';
+import { el, fmtNum, fmtInt, pretty } from './util.js';
 
 /** Messages longer than this (characters or lines) start folded. */
 const FOLD_CHARS = 1500;
@@ -81,7 +81,7 @@ function renderBlock(b, all, results, used) {
       return foldable(markdown(b.html), b.chars || 0, b.text || '');
     case 'thinking': {
       const d = el('details', { class: 'block thinking' },
-        el('summary', {}, el('span', { class: 'thinking-label', text: 'Thinking' }), el('span', { class: 'thinking-size', text: `${(b.chars || 0).toLocaleString('en-US')} chars` })),
+        el('summary', {}, el('span', { class: 'thinking-label', text: 'Thinking' }), el('span', { class: 'thinking-size', text: `${fmtInt(b.chars || 0)} chars` })),
         markdown(b.html));
       return d;
     }
@@ -134,10 +134,10 @@ function foldable(node, chars, text) {
   const lines = text ? text.split('\n').length : 0;
   if (chars <= FOLD_CHARS && lines <= FOLD_LINES) { node.classList.add('block'); return node; }
   const wrap = el('div', { class: 'block fold folded' }, node);
-  const btn = el('button', { class: 'btn btn-small fold-toggle', text: `Show all (${chars.toLocaleString('en-US')} chars)`, attrs: { type: 'button' } });
+  const btn = el('button', { class: 'btn btn-small fold-toggle', text: `Show all (${fmtInt(chars)} chars)`, attrs: { type: 'button' } });
   btn.addEventListener('click', () => {
     const folded = wrap.classList.toggle('folded');
-    btn.textContent = folded ? `Show all (${chars.toLocaleString('en-US')} chars)` : 'Show less';
+    btn.textContent = folded ? `Show all (${fmtInt(chars)} chars)` : 'Show less';
   });
   wrap.append(btn);
   return wrap;

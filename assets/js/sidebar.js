@@ -4,7 +4,7 @@
 // not serve (its entry has `error`) is listed greyed with the reason, and can be
 // neither selected, launched nor opened.
 
-import { el, fmtWhen, fmtAgo, runElapsed, FINAL, shown, queuePlace, fmtBytes, fmtDuration } from './util.js';
+import { el, fmtWhen, fmtLaunched, fmtAgo, runElapsed, FINAL, shown, queuePlace, fmtBytes, fmtDuration } from './util.js';
 
 /** Can this config be opened and launched? @param {import('./api.js').ConfigEntry} c */
 const usable = (c) => !c.error;
@@ -115,7 +115,7 @@ export class ConfigsPane {
         el('span', { class: 'config-ext', text: c.ext || '' }),
         el('button', { class: 'config-edit', text: '✎', attrs: { type: 'button', title: `Open ${shown(c.name)} in the editor`, 'aria-label': `Edit ${shown(c.name)}`, tabindex: '-1' } })),
       el('span', { class: 'config-sub' },
-        el('span', { class: 'config-mtime', text: c.mtime_ms ? `edited ${fmtAgo(c.mtime_ms)}` : '', attrs: { title: c.mtime_ms ? `changed ${new Date(c.mtime_ms).toLocaleString()}` : '' } }),
+        el('span', { class: 'config-mtime', text: c.mtime_ms ? `edited ${fmtAgo(c.mtime_ms)}` : '', attrs: { title: c.mtime_ms ? `changed ${fmtLaunched(c.mtime_ms)}` : '' } }),
         c.last_run ? el('span', { class: 'config-last st-' + c.last_run.status, dataset: { status: c.last_run.status }, attrs: { title: `last run ${c.last_run.run_id}: ${c.last_run.status}${c.last_run.exit_code != null ? ` (exit ${c.last_run.exit_code})` : ''}` } },
           el('span', { class: 'dot st-' + c.last_run.status }), ` ${c.last_run.status === 'running' || c.last_run.status === 'queued' ? c.last_run.status : `ran ${fmtAgo(c.last_run.ended_at || c.last_run.created_at)}`}`) : el('span', { class: 'config-last never', text: 'never run' })));
       item.addEventListener('click', (e) => {

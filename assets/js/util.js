@@ -59,12 +59,16 @@ export function fmtWhen(t) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
 }
 
-/** @type {Intl.NumberFormat|undefined} made at first use: toLocaleString makes one per call (~30 µs, a table has hundreds) */
-let intFormat;
-/** @param {number} n → "1,234,567" */
+/**
+ * @param {number} n → "1,234,567"
+ * Grouped by hand, not by Intl.NumberFormat: the first one a page makes loads
+ * the browser's locale data, ~5 ms of a cold page's first list (CPU profile of
+ * bench_inspect.mjs's load), and toLocaleString makes one per call.
+ */
 export function fmtInt(n) {
-  intFormat ||= new Intl.NumberFormat('en-US');
-  return intFormat.format(Number(n || 0));
+  const x = Number(n || 0);
+  const [whole, frac] = String(Number.isInteger(x) ? x : Math.round(x * 1000) / 1000).split('.');
+  return whole.replace(/\B(?=(\d{3})+$)/g, ',') + (frac ? '.' + frac : '');
 }
 
 // Strips ANSI escape sequences for searching and for classifying a line's level.
@@ -118,14 +122,25 @@ export function resultTime(r) {
   return r.mtime_ms || 0;
 }
 
-/** "Today", "Yesterday" or "Mon, 24 Nov 2026" for grouping lists by day. @param {number} t */
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+// British short months, as the server writes them ("Sept").
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * "Today", "Yesterday" or "Mon, 24 Nov 2026" for grouping lists by day.
+ * Spelled out here as the server spells it (first_paint.rs `day_label`), not
+ * by toLocaleDateString: its wording is the browser's locale data, and the
+ * page's first locale formatter loads that data (a date's toLocaleString in the
+ * configs pane took ~17 ms of a cold page's start: CPU profile).
+ * @param {number} t
+ */
 export function dayLabel(t) {
   const d = new Date(t), now = new Date();
   const day = (x) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
   const diff = Math.round((day(now) - day(d)) / 86_400_000);
   if (diff === 0) return 'Today';
   if (diff === 1) return 'Yesterday';
-  return d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+  return `${WEEKDAYS[d.getDay()]}, ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`;
 }
 
 /** "14:03:27" (today) or "2026-11-28 14:03:27": when a run was launched, to the second. @param {number} t */

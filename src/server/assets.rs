@@ -279,6 +279,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stylesheet_that_could_end_its_element_early_stays_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ui = Some(dir.path().to_path_buf());
+        let page = format!("<head>{STYLE_LINK}</head>");
+        std::fs::write(dir.path().join("style.css"), "a { color: red }\n").unwrap();
+        let html = String::from_utf8(with_style_inline(&ui, page.clone().into_bytes())).unwrap();
+        assert_eq!(html, "<head><style>\na { color: red }\n</style></head>");
+        std::fs::write(
+            dir.path().join("style.css"),
+            "a::after { content: \"</STYLE>\" }",
+        )
+        .unwrap();
+        let html = String::from_utf8(with_style_inline(&ui, page.clone().into_bytes())).unwrap();
+        assert_eq!(html, page);
+    }
+
+    #[test]
     fn a_module_named_in_a_comment_is_not_listed_as_one_loaded_later() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("js")).unwrap();

@@ -153,6 +153,30 @@ fn the_page_lists_every_module_it_imports_for_preloading_and_nothing_loaded_late
 }
 
 #[test]
+fn the_page_carries_its_stylesheet_so_its_first_frame_waits_for_no_other_file() {
+    let p = Project::new("");
+    let s = Server::start(p.path());
+    let html = s.get_text("/");
+    let css =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/style.css")).unwrap();
+    assert!(
+        html.contains(&format!("<style>\n{css}</style>")),
+        "style.css is in the page, whole"
+    );
+    // A linked stylesheet holds up the first frame until it arrives; the
+    // colours of highlighted code come with the views (main.js).
+    assert!(!html.contains("rel=\"stylesheet\""), "{html}");
+    for (path, kind) in [
+        ("/assets/style.css", "text/css"),
+        ("/highlight.css", "text/css"),
+    ] {
+        let resp = ureq::get(&format!("{}{path}", s.url)).call().unwrap();
+        let ty = resp.content_type().to_string();
+        assert_eq!((resp.status(), ty.as_str()), (200, kind), "{path}");
+    }
+}
+
+#[test]
 fn the_page_comes_with_its_results_list_drawn_in_and_names_stay_text() {
     let p = Project::new("");
     let s = Server::start(p.path());
