@@ -123,6 +123,30 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   await context.close();
 });
 
+test('an Inspect log with long inputs: each sample is one line and the table fits its pane', async () => {
+  // The benchmark's kind of log: inputs of a few hundred characters.
+  const py = execFileSync('bash', [path.join(REPO, 'tests/inspect/setup.sh'), 'path'], { encoding: 'utf8' }).trim();
+  const out = path.join(server.root, 'made-big');
+  const [made] = execFileSync(py, [path.join(REPO, 'tests/inspect/make_logs.py'), out, 'big', '12'], { encoding: 'utf8' }).trim().split('\n');
+  copyFileSync(made, path.join(server.dir, 'logs', path.basename(made)));
+  const name = `logs/${path.basename(made)}`;
+  const { page, context, errors } = await openPage(browser, server.url, { width: 1400, height: 900 });
+  await page.locator(`.result-item[data-name="${name}"]`).click({ timeout: 20_000 });
+  const view = page.locator(`.result-view[data-result="${name}"]`);
+  await view.locator('tr.srow').nth(11).waitFor();
+  const fit = await view.evaluate((v) => {
+    const rows = [...v.querySelectorAll('tr.srow')].map((r) => Math.round(r.getBoundingClientRect().height));
+    const input = /** @type {HTMLElement} */ (v.querySelector('tr.srow td.input'));
+    return { rows, tableRight: v.querySelector('.samples-table').getBoundingClientRect().right, paneRight: v.querySelector('.rv-list').getBoundingClientRect().right, inputCut: input.scrollWidth > input.clientWidth };
+  });
+  // One line of 12.5px text and its padding (the last row has no bottom border); "813 ms" wrapped onto a second line before.
+  assert.ok(Math.max(...fit.rows) < 34 && Math.max(...fit.rows) - Math.min(...fit.rows) <= 1, `rows: ${fit.rows}`);
+  assert.ok(fit.tableRight <= fit.paneRight, `the table ends at ${fit.tableRight}, its pane at ${fit.paneRight}`);
+  assert.ok(fit.inputCut, 'the long input is cut to its column (shown whole in the sample)');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('an Inspect eval launched from the page: its Samples tab and its log fill as samples complete', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
   const id = await launchFromPage(page, 'gated_eval.py');
