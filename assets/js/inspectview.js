@@ -216,7 +216,7 @@ export class InspectView extends ResultView {
     const summary = el('summary', { class: 'iv-ev-line' },
       el('span', { class: 'iv-ev-t dim', text: it.t != null ? fmtSecs(it.t) : '' }),
       el('span', { class: 'iv-ev-kind', text: it.kind }),
-      el('span', { class: 'iv-ev-title', text: String(it.title || '') }),
+      el('span', { class: 'iv-ev-title', text: String(it.title || ''), attrs: { title: String(it.title || '') } }),
       el('span', { class: 'iv-ev-text', text: String(oneLine || '').split('\n')[0].slice(0, 200) }),
       el('span', { class: 'iv-ev-meta dim', text: bits.join(' · ') }));
     const body = el('div', { class: 'iv-ev-body' });

@@ -110,6 +110,12 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   // A model call at a glance: tokens in → out and its time; unfolded: its text and tool calls.
   const call = tr.locator('.iv-ev[data-kind="model"]').first();
   assert.match(await call.locator('.iv-ev-meta').textContent(), /60 → 8 tok/);
+  // Each event is one line, inside the sample's pane (its time wrapped, and the line ran past the pane's edge).
+  const lines = await tr.evaluate((t) => {
+    const pane = /** @type {HTMLElement} */ (t.closest('.rv-sample')).getBoundingClientRect();
+    return [...t.querySelectorAll('.iv-ev:not([hidden]) .iv-ev-line')].map((l) => { const r = l.getBoundingClientRect(); return { h: Math.round(r.height), over: Math.round(r.right - pane.right) }; });
+  });
+  assert.ok(lines.length >= 6 && lines.every((l) => l.h === lines[0].h && l.over <= 0), JSON.stringify(lines));
   await call.locator('summary').click();
   assert.match(await call.locator('.iv-ev-body').textContent(), /add\(\{"a":-1,"b":2\}\)/);
   // Folded kinds (state changes) are one click away.
