@@ -554,3 +554,39 @@ fn an_eval_launched_from_devloop_shows_its_samples_while_the_log_is_written() {
     assert_eq!(done["summary_metrics"]["match/accuracy"], 1.0);
     s.wait_ended(&run);
 }
+
+#[test]
+fn the_demo_lists_the_inspect_logs_it_carries_and_opens_their_samples() {
+    // Logs the pinned inspect-ai wrote, kept in demo/logs so a newcomer sees
+    // Inspect logs beside results without installing Inspect.
+    let dir = tempfile::tempdir().unwrap();
+    let root = devloop::demo::materialize(Some(&dir.path().join("demo"))).unwrap();
+    let s = Server::start(&root);
+    let logs = wait_for("the demo's Inspect logs listed", || {
+        let logs: Vec<Value> = entries(&s)
+            .into_iter()
+            .filter(|e| e["kind"] == "inspect")
+            .collect();
+        (logs.len() == 3).then_some(logs)
+    });
+    let by_task = |t: &str| {
+        logs.iter()
+            .find(|e| e["eval_name"] == t)
+            .unwrap_or_else(|| panic!("no {t} log: {logs:?}"))
+    };
+    assert_eq!(by_task("arith")["status"], "success");
+    assert_eq!(by_task("tools")["status"], "success");
+    assert_eq!(by_task("failing")["status"], "error");
+    let tools = by_task("tools")["name"].as_str().unwrap().to_string();
+    let first = ids(&page(&s, &tools, "limit=5"))[0].clone();
+    let (code, d) = s.get(&format!("/api/results/{}/samples/{first}", enc(&tools)));
+    assert_eq!(code, 200, "{d}");
+    let calls = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["blocks"].as_array().unwrap())
+        .filter(|b| b["kind"] == "tool_call")
+        .count();
+    assert_eq!(calls, 2, "{d}");
+}
