@@ -372,7 +372,8 @@ export class ResultView {
       kids(this.hist, numbers.length > 1 ? pick : null, el('div', { class: 'hist-bars' }, ...bars), axis);
       this.hist.setAttribute('aria-label', `Distribution of ${of}`);
     }
-    const st = dist ? Object.entries(dist.statuses || {}) : [];
+    // The most common status first (the server's map has no order of its own).
+    const st = dist ? Object.entries(dist.statuses || {}).sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1)) : [];
     const chip = (label, cls, expr) => el('button', { class: 'chip ' + cls, text: label, attrs: { type: 'button', title: `Show only these (${expr})` }, dataset: { filter: expr }, on: { click: () => this.setFilter(this.q.filter === expr ? '' : expr) } });
     kids(this.statuses, ...st.map(([k, c]) => chip(`${k} ${c}`, 'st-' + (k === 'completed' ? 'succeeded' : k === 'failed' ? 'failed' : 'queued'), k === 'malformed' ? 'malformed' : k === 'unknown' ? 'status == null' : `status == ${JSON.stringify(k)}`)),
       dist && dist.with_error ? chip(`with error ${dist.with_error}`, 'st-failed', 'error') : null);

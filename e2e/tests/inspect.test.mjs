@@ -62,6 +62,9 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   assert.equal(await q1.locator('td[data-scorer="match"]').textContent(), 'C');
   assert.match(await q1.locator('td[data-scorer="length_penalty"]').getAttribute('title'), /27 characters of output/);
   assert.match(await view.locator('tr.srow[data-id="q4_epoch_1"] td.err').textContent(), /deliberate failure/);
+  // The statuses' chips, the most common first, always in that order.
+  await view.locator('.rv-statuses .chip').first().waitFor();
+  assert.deepEqual(await view.locator('.rv-statuses .chip').allTextContents(), ['completed 8', 'error 2', 'with error 2']);
   await view.locator('.rv-search').fill('adding 2 and 4');
   await view.locator('.rv-count').filter({ hasText: '2 of 10 samples' }).waitFor();
   assert.deepEqual(await view.locator('tr.srow').evaluateAll((rs) => rs.map((r) => r.dataset.id)), ['q2_epoch_1', 'q2_epoch_2']);

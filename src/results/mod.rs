@@ -560,7 +560,8 @@ pub(crate) fn distribution<'a>(
     of: &str,
     numbers: &[String],
 ) -> Value {
-    let (mut rewards, mut statuses, mut with_error, mut n) = (Vec::new(), HashMap::new(), 0, 0);
+    let (mut rewards, mut statuses, mut with_error, mut n) =
+        (Vec::new(), std::collections::BTreeMap::new(), 0, 0);
     for s in samples {
         n += 1;
         rewards.extend(s.value);
