@@ -105,6 +105,7 @@ class App {
     this.runs = new RunsPane(this.side.parts.runs.box, { onOpen: (id) => { this.openRun(id, { activate: true }); this.toggleDrawer(false); } });
     this.resultsPane = new ResultsList(this.side.parts.results.box, {
       onOpen: (name) => { this.openResult(name); this.toggleDrawer(false); },
+      onPress: (name) => { if (V && !this.views.has('result:' + name)) V.askFirstAhead(name); },
       onOpenRun: (id) => { this.openRun(id, { activate: true }); this.toggleDrawer(false); },
       onCount: (t) => this.side.setCount('results', t),
       runStatus: (id) => this.runs.runs.get(id)?.status,

@@ -70,7 +70,7 @@ export class SidePane {
 export class ResultsList {
   /**
    * @param {HTMLElement} host
-   * @param {{ onOpen: (name: string) => void, onOpenRun: (id: string) => void, onCount: (text: string) => void,
+   * @param {{ onOpen: (name: string) => void, onPress?: (name: string) => void, onOpenRun: (id: string) => void, onCount: (text: string) => void,
    *   runStatus: (id: string) => string|undefined, onQuery: () => void }} h
    */
   constructor(host, h) {
@@ -113,6 +113,13 @@ export class ResultsList {
       if (live?.dataset.run) { this.h.onOpenRun(live.dataset.run); return; }
       const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
       if (item?.dataset.name) this.h.onOpen(item.dataset.name);
+    });
+    // A press (the main button) asks for what its click will open.
+    this.list.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      const t = /** @type {HTMLElement} */ (e.target);
+      const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
+      if (item?.dataset.name && !t.closest('.result-live')) this.h.onPress?.(item.dataset.name);
     });
     this.list.addEventListener('keydown', (e) => {
       const t = /** @type {HTMLElement} */ (e.target);

@@ -6,7 +6,7 @@
 // filter, sort and search live in the URL. Arrow keys move between rows;
 // opening a sample shows its conversation in place; j/k step through samples.
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, askAhead } from './api.js';
 import { renderConversation } from './conversation.js';
 import { resultUsable } from './results.js';
 import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader, deleteWithConfirm } from './util.js';
@@ -38,6 +38,21 @@ export function binFilter(ref, lo, hi, last) {
   return `${ref} >= ${+lo.toPrecision(12)} and ${ref} ${last ? '<=' : '<'} ${+hi.toPrecision(12)}`;
 }
 
+/** A view's table query when it opens. */
+const FIRST_QUERY = { sort: 'index', q: '', filter: '', offset: 0 };
+
+/** The samples API's query for the table's query `q`. @param {typeof FIRST_QUERY} q */
+const pageQuery = (q) => ({ offset: q.offset, limit: PAGE, sort: q.sort, q: q.q, filter: q.filter });
+
+/**
+ * Ask for what a result's view reads first (its detail, distribution and first
+ * page), for the view to take when it opens: a press on the result in the list.
+ * @param {string} name
+ */
+export function askFirstAhead(name) {
+  askAhead(() => { api.result(name); api.distribution(name, undefined); api.samples(name, pageQuery(FIRST_QUERY)); });
+}
+
 export class ResultView {
   /**
    * @param {string} name
@@ -51,7 +66,7 @@ export class ResultView {
     this.h = h;
     /** @type {import('./api.js').ResultDetail|null} */
     this.detail = null;
-    this.q = { sort: 'index', q: '', filter: '', offset: 0 };
+    this.q = { ...FIRST_QUERY };
     /** @type {import('./api.js').Distribution|null} the histogram and statuses; `of` is the number charted, kept on refresh */
     this.dist = null;
     /** @type {string[]} reward components, a column each */
@@ -446,7 +461,7 @@ export class ResultView {
     if (!keep) this.table.classList.add('loading');
     const q = this.q;
     try {
-      const page = await api.samples(this.name, { offset: q.offset, limit: PAGE, sort: q.sort, q: q.q, filter: q.filter });
+      const page = await api.samples(this.name, pageQuery(q));
       if (seq !== this.reqSeq) return;
       this.page = page;
       this.filterError.hidden = true;

@@ -5,6 +5,7 @@
 
 export { RunSession } from './runview.js';
 export { makeResultView } from './inspectview.js';
+export { askFirstAhead } from './resultview.js';
 export { feedRunSamples } from './inspectlive.js';
 export { CompareView } from './compare.js';
 export { ConfigView } from './editor.js';

@@ -114,3 +114,31 @@ test('a long first page shows a screen of rows first and the rest right after, t
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a press on a result asks for what it opens before the click, and the click asks nothing again', async () => {
+  const { page, context, errors } = await openPage(browser, server.url, { width: 1280, height: 800 });
+  const item = page.locator('.result-list:not([data-drawn]) .result-item[data-name="small_a"]');
+  await item.waitFor();
+  await page.evaluate(() => import('/assets/js/views.js')); // the views are in, as they are soon after a load
+  /** @type {string[]} */
+  const asked = [];
+  page.on('request', (r) => { const p = new URL(r.url()).pathname; if (p.startsWith('/api/results/small_a')) asked.push(p); });
+  const box = /** @type {{x: number, y: number, width: number, height: number}} */ (await item.boundingBox());
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  // Held down: the view's detail, distribution and first page are asked for already.
+  await page.waitForFunction(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/results/small_a')).length >= 3);
+  assert.deepEqual([...asked].sort(), ['/api/results/small_a', '/api/results/small_a/distribution', '/api/results/small_a/samples']);
+  await page.mouse.up();
+  const view = page.locator('.result-view[data-result="small_a"]');
+  await view.locator('tr.srow').nth(2).waitFor();
+  assert.equal(await view.locator('.rv-title').textContent(), 'opening');
+  assert.equal(asked.length, 3, `asked once each: ${asked}`);
+  // A second press on the open result asks nothing.
+  await page.mouse.down();
+  await page.mouse.up();
+  await page.waitForTimeout(300);
+  assert.equal(asked.length, 3, `asked once each: ${asked}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
