@@ -43,18 +43,24 @@ fn load(ui_dir: &Option<PathBuf>, path: &str) -> Option<Vec<u8>> {
         return None;
     }
     if path == "index.html" {
-        // The embedded page never changes: its preload list is made once.
-        static EMBEDDED: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
-        let made = || {
-            raw(ui_dir, path)
-                .map(|html| with_module_preloads(ui_dir, with_style_inline(ui_dir, html)))
-        };
-        return match ui_dir {
-            Some(_) => made(),
-            None => EMBEDDED.get_or_init(made).clone(),
-        };
+        return page_html(ui_dir).map(|t| t.as_bytes().to_vec());
     }
     raw(ui_dir, path)
+}
+
+/// `index.html` as sent, but for the results list: its stylesheet inside it
+/// and its modules listed. The embedded page never changes: made once.
+/// `None` without the file, or when it is not UTF-8.
+fn page_html(ui_dir: &Option<PathBuf>) -> Option<std::sync::Arc<str>> {
+    let made = || {
+        let text = String::from_utf8(raw(ui_dir, "index.html")?).ok()?;
+        Some(with_module_preloads(ui_dir, with_style_inline(ui_dir, text)).into())
+    };
+    static EMBEDDED: std::sync::OnceLock<Option<std::sync::Arc<str>>> = std::sync::OnceLock::new();
+    match ui_dir {
+        Some(_) => made(),
+        None => EMBEDDED.get_or_init(made).clone(),
+    }
 }
 
 /// The page's files with an `ETag`, so a reload asks "changed?" and gets a
@@ -92,20 +98,14 @@ fn reply(path: &str, bytes: Vec<u8>, headers: &HeaderMap) -> Response {
 
 /// The page, with the results list drawn in (`first_paint.rs`).
 pub async fn index(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(page) = load(&app.ui_dir, "index.html") else {
+    let Some(page) = page_html(&app.ui_dir) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
-    let page = match (
-        String::from_utf8(page),
-        super::first_paint::results_pane(&app).await,
-    ) {
-        (Ok(text), Some(pane)) => text
-            .replacen(super::first_paint::MARK, &pane, 1)
-            .into_bytes(),
-        (Ok(text), None) => text.into_bytes(),
-        (Err(e), _) => e.into_bytes(),
+    let page = match super::first_paint::results_pane(&app).await {
+        Some(pane) => page.replacen(super::first_paint::MARK, &pane, 1),
+        None => page.to_string(),
     };
-    reply("index.html", page, &headers)
+    reply("index.html", page.into_bytes(), &headers)
 }
 
 /// How `index.html` names the page's stylesheet.
@@ -118,18 +118,13 @@ const STYLE_LINK: &str = "<link rel=\"stylesheet\" href=\"/assets/style.css\">";
 /// (bench_inspect.mjs, with `/highlight.css` no longer in the way either:
 /// the list shown at ~35 ms from navigation instead of ~65). Left linked if
 /// the stylesheet could end the `<style>` element early.
-fn with_style_inline(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
-    let text = match String::from_utf8(html) {
-        Ok(t) => t,
-        Err(e) => return e.into_bytes(),
-    };
+fn with_style_inline(ui_dir: &Option<PathBuf>, html: String) -> String {
     let css = raw(ui_dir, "style.css").unwrap_or_default();
     let css = String::from_utf8_lossy(&css);
     if css.is_empty() || css.to_ascii_lowercase().contains("</style") {
-        return text.into_bytes();
+        return html;
     }
-    text.replacen(STYLE_LINK, &format!("<style>\n{css}</style>"), 1)
-        .into_bytes()
+    html.replacen(STYLE_LINK, &format!("<style>\n{css}</style>"), 1)
 }
 
 /// Where `index.html` lists the page's modules.
@@ -147,11 +142,7 @@ const MAIN_SCRIPT: &str = "<script type=\"module\" src=\"/assets/js/main.js\"";
 /// and compiled with the page's first paint, they held it up by ~50 ms on
 /// a 2-core machine (bench_inspect.mjs). What other modules load on demand
 /// (the editor's libraries) is not listed.
-fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
-    let mut text = match String::from_utf8(html) {
-        Ok(t) => t,
-        Err(e) => return e.into_bytes(),
-    };
+fn with_module_preloads(ui_dir: &Option<PathBuf>, mut text: String) -> String {
     let first = static_imports(ui_dir, "js/main.js");
     let mut later: Vec<String> = Vec::new();
     for entry in dynamic_imports(ui_dir, "js/main.js") {
@@ -169,14 +160,14 @@ fn with_module_preloads(ui_dir: &Option<PathBuf>, html: Vec<u8>) -> Vec<u8> {
         );
     }
     let Some(at) = text.find(PRELOAD_MARK) else {
-        return text.into_bytes();
+        return text;
     };
     let links: String = first
         .iter()
         .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/{n}\">\n  "))
         .collect();
     text.insert_str(at, &links);
-    text.into_bytes()
+    text
 }
 
 /// `entry` and every module it imports statically (`import … from './x.js'`,
@@ -284,14 +275,14 @@ mod tests {
         let ui = Some(dir.path().to_path_buf());
         let page = format!("<head>{STYLE_LINK}</head>");
         std::fs::write(dir.path().join("style.css"), "a { color: red }\n").unwrap();
-        let html = String::from_utf8(with_style_inline(&ui, page.clone().into_bytes())).unwrap();
+        let html = with_style_inline(&ui, page.clone());
         assert_eq!(html, "<head><style>\na { color: red }\n</style></head>");
         std::fs::write(
             dir.path().join("style.css"),
             "a::after { content: \"</STYLE>\" }",
         )
         .unwrap();
-        let html = String::from_utf8(with_style_inline(&ui, page.clone().into_bytes())).unwrap();
+        let html = with_style_inline(&ui, page.clone());
         assert_eq!(html, page);
     }
 
@@ -315,8 +306,7 @@ mod tests {
         let ui = Some(dir.path().to_path_buf());
         assert_eq!(dynamic_imports(&ui, "js/main.js"), ["js/later.js"]);
         let page = format!("<head><!-- modulepreload -->{MAIN_SCRIPT}></script></head>");
-        let html = with_module_preloads(&ui, page.into_bytes());
-        let html = String::from_utf8(html).unwrap();
+        let html = with_module_preloads(&ui, page);
         let order: Vec<&str> = html
             .split("href=\"/assets/")
             .skip(1)
