@@ -149,6 +149,8 @@ let askingAhead = false;
  * @param {() => void} ask
  */
 export function askAhead(ask) {
+  // Answers a press asked for and no click took are dropped here, not kept.
+  for (const [url, a] of ahead) if (performance.now() - a.at >= AHEAD_MS) ahead.delete(url);
   askingAhead = true;
   try { ask(); } finally { askingAhead = false; }
 }

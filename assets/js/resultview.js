@@ -50,8 +50,14 @@ const pageQuery = (q) => ({ offset: q.offset, limit: PAGE, sort: q.sort, q: q.q,
  * @param {string} name
  */
 export function askFirstAhead(name) {
-  askAhead(() => { api.result(name); api.distribution(name, undefined); api.samples(name, pageQuery(FIRST_QUERY)); });
+  askAhead(() => { readDetail(name, undefined); api.samples(name, pageQuery(FIRST_QUERY)); });
 }
+
+/**
+ * A result's detail and the distribution charted (`of`, the reward when unset).
+ * @param {string} name @param {string|undefined} of
+ */
+const readDetail = (name, of) => Promise.all([api.result(name), api.distribution(name, of).catch(() => null)]);
 
 export class ResultView {
   /**
@@ -305,7 +311,7 @@ export class ResultView {
 
   async loadDetail() {
     try {
-      const [detail, dist] = await Promise.all([api.result(this.name), api.distribution(this.name, this.dist?.of).catch(() => null)]);
+      const [detail, dist] = await readDetail(this.name, this.dist?.of);
       this.detail = detail;
       this.dist = dist;
       this.errorBox.hidden = true;
@@ -387,8 +393,7 @@ export class ResultView {
       kids(this.hist, numbers.length > 1 ? pick : null, el('div', { class: 'hist-bars' }, ...bars), axis);
       this.hist.setAttribute('aria-label', `Distribution of ${of}`);
     }
-    // The most common status first (the server's map has no order of its own).
-    const st = dist ? Object.entries(dist.statuses || {}).sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1)) : [];
+    const st = dist ? Object.entries(dist.statuses || {}) : [];
     const chip = (label, cls, expr) => el('button', { class: 'chip ' + cls, text: label, attrs: { type: 'button', title: `Show only these (${expr})` }, dataset: { filter: expr }, on: { click: () => this.setFilter(this.q.filter === expr ? '' : expr) } });
     kids(this.statuses, ...st.map(([k, c]) => chip(`${k} ${c}`, 'st-' + (k === 'completed' ? 'succeeded' : k === 'failed' ? 'failed' : 'queued'), k === 'malformed' ? 'malformed' : k === 'unknown' ? 'status == null' : `status == ${JSON.stringify(k)}`)),
       dist && dist.with_error ? chip(`with error ${dist.with_error}`, 'st-failed', 'error') : null);

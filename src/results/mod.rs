@@ -597,3 +597,28 @@ pub(crate) fn distribution<'a>(
         "numbers": numbers,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_counts_come_in_one_order_whatever_the_samples_order() {
+        let keys = |order: &[&str]| -> Vec<String> {
+            let facts = order.iter().map(|s| SampleFacts {
+                value: Some(1.0),
+                status: s,
+                error: false,
+            });
+            let d = distribution(facts, "reward", &[]);
+            d["statuses"].as_object().unwrap().keys().cloned().collect()
+        };
+        // A HashMap's order changed with every server start; the page shows them in this order.
+        let want = ["completed", "error", "failed", "malformed"];
+        assert_eq!(keys(&["malformed", "failed", "error", "completed"]), want);
+        assert_eq!(
+            keys(&["error", "completed", "malformed", "failed", "error"]),
+            want
+        );
+    }
+}
