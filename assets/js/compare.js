@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { renderConversation } from './conversation.js';
 import { compareKey } from './tabs.js';
-import { el, kids, fmtNum, fmtInt, resultTime, fmtWhen, shown } from './util.js';
+import { el, kids, fmtNum, fmtInt, resultTime, fmtWhen, shown, trackHeight } from './util.js';
 
 const SHOW_STEP = 500;
 
@@ -46,20 +46,21 @@ export class CompareView {
     this.more = el('button', { class: 'btn btn-link', text: 'Show more', hidden: true, attrs: { type: 'button' }, on: { click: () => { this.limit += SHOW_STEP; this._renderPairs(); } } });
     this.thA = el('th', { class: 'num', text: 'A' });
     this.thB = el('th', { class: 'num', text: 'B' });
+    const thead = el('thead', {}, el('tr', {}, el('th', { text: 'sample' }), this.thA, this.thB, el('th', { class: 'num', text: 'Δ' }), el('th', { text: '' })));
     const tools = el('div', { class: 'rv-tools' }, el('label', { class: 'toggle' }, this.changedBox, ' changed only'), el('div', { class: 'spacer' }), this.count);
     this.listPane = el('div', { class: 'rv-list cv-list' },
       this.head, this.note, this.metrics,
       tools,
       el('table', { class: 'samples-table cv-table' },
-        el('thead', {}, el('tr', {}, el('th', { text: 'sample' }), this.thA, this.thB, el('th', { class: 'num', text: 'Δ' }), el('th', { text: '' }))),
+        thead,
         this.tbody),
       this.more);
     this.pairHead = el('div', { class: 'sv-head' });
     this.pairBody = el('div', { class: 'cv-pair' });
     this.pairPane = el('div', { class: 'rv-sample', hidden: true }, this.pairHead, this.pairBody);
     this.root = el('section', { class: 'compare-view', hidden: true, dataset: { a: this.a, b: this.b } }, this.listPane, this.pairPane);
-    new ResizeObserver(() => this.root.style.setProperty('--tools-h', tools.offsetHeight + 'px')).observe(tools);
-    new ResizeObserver(() => this.root.style.setProperty('--sv-head-h', this.pairHead.offsetHeight + 'px')).observe(this.pairHead);
+    trackHeight(tools, thead, '--tools-h');
+    trackHeight(this.pairHead, this.pairBody, '--sv-head-h');
   }
 
   async open() {

@@ -9,7 +9,7 @@
 import { api, ApiError, askAhead } from './api.js';
 import { renderConversation } from './conversation.js';
 import { resultUsable } from './results.js';
-import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader, deleteWithConfirm } from './util.js';
+import { el, kids, fmtNum, fmtInt, pretty, resultTime, fmtWhen, shown, sortableHeader, deleteWithConfirm, trackHeight } from './util.js';
 
 const PAGE = 100;
 /** A row's least height (px): how many rows a screen holds, for a view's first page. */
@@ -187,7 +187,8 @@ export class ResultView {
       if (tr) this.openSample(/** @type {string} */ (tr.dataset.id));
       else this._rowKey(e);
     });
-    this.table = el('table', { class: 'samples-table' }, el('thead', {}, this.thead), this.tbody);
+    const thead = el('thead', {}, this.thead);
+    this.table = el('table', { class: 'samples-table' }, thead, this.tbody);
     this.pager = el('div', { class: 'pager' });
     this.listPane = el('div', { class: 'rv-list' }, head, this.tools, this.table, this.pager);
 
@@ -198,7 +199,7 @@ export class ResultView {
 
     this.root = el('section', { class: 'result-view', hidden: true, dataset: { result: this.name } }, this.listPane, this.samplePane);
     // The table header sticks below the (wrapping) tool bar.
-    new ResizeObserver(() => this.root.style.setProperty('--tools-h', this.tools.offsetHeight + 'px')).observe(this.tools);
+    trackHeight(this.tools, thead, '--tools-h');
     this._renderSortMarks();
   }
 

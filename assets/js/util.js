@@ -223,6 +223,17 @@ export function kids(node, ...kids) {
 }
 
 /**
+ * Keep CSS property `prop` on `on` at `watched`'s height, for what sticks
+ * below it. `on` is the element that uses it, not a view's root: a custom
+ * property set on the root restyles everything in the view (a table of
+ * samples: ~600 elements, 4 ms before its first paint).
+ * @param {HTMLElement} watched @param {HTMLElement} on @param {string} prop
+ */
+export function trackHeight(watched, on, prop) {
+  new ResizeObserver(() => on.style.setProperty(prop, watched.offsetHeight + 'px')).observe(watched);
+}
+
+/**
  * A sample table's header row: a sort button for each column with a key.
  * @param {[string|null, string][]} cols [sort key or null, label]
  * @param {(key: string) => void} onSort

@@ -130,6 +130,29 @@ test('sample table: the server sorts, filters, searches and pages', async () => 
   await context.close();
 });
 
+test('scrolled down, the table header sticks right below the tool bar, also when the bar wraps onto two lines', async () => {
+  for (const width of [1280, 520]) {
+    const { page, context, errors } = await openPage(browser, server.url, { width, height: 700 });
+    // The drawer of the lists covers the page when narrow; the view is reached by its address.
+    await page.goto(`${server.url}#result=many_result`);
+    const rv = page.locator('.result-view[data-result="many_result"]');
+    await rv.locator('tbody .srow').nth(99).waitFor();
+    await rv.locator('.rv-list').evaluate((pane) => { pane.scrollTop = 1500; });
+    const box = await page.waitForFunction(() => {
+      const v = document.querySelector('.result-view:not([hidden])');
+      const tools = v.querySelector('.rv-tools').getBoundingClientRect();
+      const th = v.querySelector('thead th').getBoundingClientRect();
+      const pane = v.querySelector('.rv-list').getBoundingClientRect();
+      return pane.top === tools.top && { tools: tools.height, gap: Math.round(th.top - tools.bottom) };
+    });
+    const { tools, gap } = await box.jsonValue();
+    if (width === 520) assert.ok(tools > 60, `the tool bar wraps at ${width} px (${tools} px tall)`);
+    assert.equal(gap, 0, `at ${width} px the header is ${gap} px from the tool bar's bottom (tool bar ${tools} px tall)`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
 test('a conversation shows every kind of block; j/k step through samples; Esc goes back', async () => {
   const { page, context, errors } = await openPage(browser, server.url);
   await page.locator('.result-item[data-name="showcase_result"]').click();
