@@ -107,25 +107,25 @@ export class ResultsList {
     });
     this.more.addEventListener('click', () => { this.limit += SHOW_STEP; this.h.onQuery(); });
     // One listener for every item, drawn by the server or here.
-    this.list.addEventListener('click', (e) => {
+    /** The result an event on the list is for: none on an unusable item or on its live run's button (that opens the run). @param {Event} e */
+    const resultOf = (e) => {
       const t = /** @type {HTMLElement} */ (e.target);
-      const live = /** @type {HTMLElement|null} */ (t.closest('.result-live'));
+      return t.closest('.result-live') ? undefined : /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'))?.dataset.name;
+    };
+    this.list.addEventListener('click', (e) => {
+      const live = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (e.target).closest('.result-live'));
       if (live?.dataset.run) { this.h.onOpenRun(live.dataset.run); return; }
-      const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
-      if (item?.dataset.name) this.h.onOpen(item.dataset.name);
+      const name = resultOf(e);
+      if (name) this.h.onOpen(name);
     });
     // A press (the main button) asks for what its click will open.
     this.list.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0) return;
-      const t = /** @type {HTMLElement} */ (e.target);
-      const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
-      if (item?.dataset.name && !t.closest('.result-live')) this.h.onPress?.(item.dataset.name);
+      const name = e.button === 0 ? resultOf(e) : undefined;
+      if (name) this.h.onPress?.(name);
     });
     this.list.addEventListener('keydown', (e) => {
-      const t = /** @type {HTMLElement} */ (e.target);
-      if (t.closest('.result-live')) return; // the button's own Enter opens the run
-      const item = /** @type {HTMLElement|null} */ (t.closest('.result-item:not(.unusable)'));
-      if (item?.dataset.name && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); this.h.onOpen(item.dataset.name); }
+      const name = e.key === 'Enter' || e.key === ' ' ? resultOf(e) : undefined;
+      if (name) { e.preventDefault(); this.h.onOpen(name); }
     });
     this.loaded = false;
   }

@@ -546,7 +546,7 @@ export class ResultView {
     if (!n) this.tbody.append(el('tr', {}, el('td', { class: 'rv-table-msg', attrs: { colspan: String(this.ncols) }, text: this._emptyText(page) })));
     // With a filter or search on, the count says so even when every sample matches.
     const filtered = page.total !== page.all || !!this.q.filter || !!this.q.q;
-    this.countLabel.textContent = filtered ? `${fmtInt(page.total)} of ${fmtInt(page.all)} samples` : `${fmtInt(page.all)} samples`;
+    this.countLabel.textContent = filtered ? `${fmtInt(page.total)} of ${fmtInt(page.all)} samples` : `${fmtInt(page.all)} sample${page.all === 1 ? '' : 's'}`;
     const from = page.total ? page.offset + 1 : 0, to = page.offset + page.samples.length;
     const prev = el('button', { class: 'btn pager-prev', text: '‹ Prev', attrs: { type: 'button' }, disabled: page.offset <= 0, on: { click: () => { this.q.offset = Math.max(0, this.q.offset - PAGE); this.loadPage(); } } });
     const next = el('button', { class: 'btn pager-next', text: 'Next ›', attrs: { type: 'button' }, disabled: to >= page.total, on: { click: () => { this.q.offset += PAGE; this.loadPage(); } } });

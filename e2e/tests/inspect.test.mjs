@@ -99,6 +99,8 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   const tv = page.locator(`.result-view[data-result="${logs.tools}"]`);
   const convo = tv.locator('.iv-convo');
   await convo.locator('.msg').first().waitFor();
+  // Its table (behind the sample) counts one sample, in the singular.
+  await tv.locator('.rv-count').filter({ hasText: /^1 sample$/ }).waitFor({ state: 'attached' });
   const calls = convo.locator('.toolcall');
   assert.equal(await calls.count(), 2);
   assert.equal(await calls.first().locator('.toolcall-name').textContent(), 'add');
