@@ -161,6 +161,41 @@ export async function holdRoute(page, glob) {
   return release;
 }
 
+/**
+ * The fonts (family, size, weight, style) of the text shown in the page.
+ * @param {import('playwright-core').Page} page @returns {Promise<string[]>}
+ */
+export function fontsShown(page) {
+  return page.evaluate(() => {
+    const fonts = new Set();
+    for (const e of document.querySelectorAll('body *')) {
+      if (![...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()) || !e.checkVisibility()) continue;
+      const c = getComputedStyle(e);
+      fonts.add(`${c.fontWeight} ${c.fontStyle} ${c.fontSize} ${c.fontFamily}`);
+    }
+    return [...fonts].sort();
+  });
+}
+
+/**
+ * The fonts the page lays out while idle for the views (fontwarm.js), in
+ * fontsShown's terms.
+ * @param {import('playwright-core').Page} page @returns {Promise<string[]>}
+ */
+export function fontsWarmed(page) {
+  return page.evaluate(async () => {
+    const { VIEW_FONTS } = await import('/assets/js/fontwarm.js');
+    return VIEW_FONTS.map((/** @type {string} */ font) => {
+      const s = document.body.appendChild(document.createElement('span'));
+      s.style.font = font;
+      const c = getComputedStyle(s);
+      const out = `${c.fontWeight} ${c.fontStyle} ${c.fontSize} ${c.fontFamily}`;
+      s.remove();
+      return out;
+    });
+  });
+}
+
 /** Launch headless Chromium (Debian's, never a downloaded one). */
 export async function launchBrowser() {
   return chromium.launch({

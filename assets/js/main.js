@@ -169,6 +169,7 @@ class App {
     this.events.start();
     // The lists are on screen; what follows opens tabs, so it waits for the views.
     await viewsReady;
+    views().warmFonts();
 
     // Tabs open before a reload come back, then the URL decides which one is shown
     // (in place: coming back is not a step the Back button should undo).

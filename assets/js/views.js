@@ -9,3 +9,4 @@ export { askFirstAhead } from './resultview.js';
 export { feedRunSamples } from './inspectlive.js';
 export { CompareView } from './compare.js';
 export { ConfigView } from './editor.js';
+export { warmFonts } from './fontwarm.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Server, launchBrowser, openPage, launchFromPage, runView, REPO } from '../helper.mjs';
+import { Server, launchBrowser, openPage, launchFromPage, runView, fontsShown, fontsWarmed, REPO } from '../helper.mjs';
 
 let server, browser;
 /** @type {Record<string, string>} kind → log name */
@@ -51,6 +51,10 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   assert.equal(await item(logs.failing).getAttribute('data-status'), 'error');
   assert.match(await item(logs.failing).locator('.result-error').textContent(), /deliberate failure in sample q2/);
   assert.equal(await item(logs.cancelled).getAttribute('data-status'), 'cancelled');
+  // The views show no font the page had not laid out while idle (fontwarm.js).
+  const known = new Set([...await fontsShown(page), ...await fontsWarmed(page)]);
+  const unwarmed = new Set();
+  const look = async () => { for (const f of await fontsShown(page)) if (!known.has(f)) unwarmed.add(f); };
 
   // The samples: a column per scorer, with the score's answer on hover; the server searches inside samples.
   await item(logs.arith).click();
@@ -58,6 +62,7 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   await view.locator('tr.srow').first().waitFor();
   assert.equal(await view.locator('tr.srow').count(), 10);
   for (const s of ['match', 'includes', 'length_penalty', 'target', 'input', 'tokens']) assert.ok(await view.locator(`th.col-${s}`).count(), `column ${s}`);
+  await look();
   const q1 = view.locator('tr.srow[data-id="q1_epoch_1"]');
   assert.equal(await q1.locator('td[data-scorer="match"]').textContent(), 'C');
   assert.match(await q1.locator('td[data-scorer="length_penalty"]').getAttribute('title'), /27 characters of output/);
@@ -93,6 +98,7 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   await cv.locator('.cv-table tbody .srow[data-id="q2_epoch_1"]').click();
   await cv.locator('.cv-col[data-side="B"] .msg.role-assistant').waitFor();
   assert.match(await cv.locator('.cv-col[data-side="B"]').textContent(), /The answer is 7/);
+  await look();
 
   // A tool-using sample: conversation with the call, its error and result; transcript beside it.
   await page.goto(`${server.url}#result=${encodeURIComponent(logs.tools)}&sample=t1_epoch_1`);
@@ -129,6 +135,8 @@ test('Inspect logs: listed with their facts, samples per scorer, a sample with i
   await tr.locator('.iv-kind[data-kind="state"]').click();
   assert.equal(await state.first().isVisible(), true);
   assert.match(await tv.locator('.sv-scores').textContent(), /match\s*C/);
+  await look();
+  assert.deepEqual([...unwarmed], [], 'fonts shown that the page had not laid out (add them to fontwarm.js)');
 
   assert.deepEqual(errors, []);
   await context.close();

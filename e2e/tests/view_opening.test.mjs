@@ -4,8 +4,8 @@
 // the rest right after, with the columns as wide before as after.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, openPage, holdRoute } from '../helper.mjs';
-import { writeResult } from '../fixtures.mjs';
+import { Server, launchBrowser, openPage, holdRoute, fontsShown, fontsWarmed } from '../helper.mjs';
+import { writeResult, showcaseMessages } from '../fixtures.mjs';
 
 let server, browser;
 before(async () => {
@@ -20,6 +20,7 @@ before(async () => {
     report: report(120),
     samples: Array.from({ length: 120 }, (_, i) => sample(i === 90 ? 'x090-an-id-much-longer-than-any-row-above-it' : `x${String(i).padStart(3, '0')}`, i)),
   });
+  writeResult(server.dir, 'showcase', { report: report(1), samples: [{ id: 'every_block', reward: 1, messages: showcaseMessages(), input: { question: 'plot and multiply' }, ground_truth: '408' }] });
   browser = await launchBrowser();
 });
 after(async () => { await browser?.close(); await server?.close(); });
@@ -139,6 +140,24 @@ test('a press on a result asks for what it opens before the click, and the click
   await page.mouse.up();
   await page.waitForTimeout(300);
   assert.equal(asked.length, 3, `asked once each: ${asked}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a result view and its sample use only fonts the page laid out before, while idle (their first layout waits on none)', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await page.locator('.result-list:not([data-drawn]) .result-item[data-name="long_page"]').waitFor();
+  const known = new Set([...await fontsShown(page), ...await fontsWarmed(page)]);
+  const missing = new Set();
+  const look = async () => { for (const f of await fontsShown(page)) if (!known.has(f)) missing.add(f); };
+  await page.locator('.result-item[data-name="long_page"]').click();
+  await page.locator('.result-view[data-result="long_page"] tr.srow[data-id="x099"]').waitFor();
+  await look();
+  await page.locator('.result-item[data-name="showcase"]').click();
+  await page.locator('.result-view[data-result="showcase"] tr.srow[data-id="every_block"]').click();
+  await page.locator('.result-view[data-result="showcase"] .rv-sample .convo .toolcall').first().waitFor();
+  await look();
+  assert.deepEqual([...missing], [], 'fonts shown that the page had not laid out (add them to fontwarm.js)');
   assert.deepEqual(errors, []);
   await context.close();
 });
