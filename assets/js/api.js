@@ -268,6 +268,29 @@ export const api = {
   distribution: (name, of) => request(`/api/results/${enc(name)}/distribution${qs({ of: of && of !== 'reward' ? of : undefined })}`),
   /** @param {string} name @param {SampleQuery} q @param {AbortSignal} [signal] @returns {Promise<SamplePage>} */
   samples: (name, q, signal) => request(`/api/results/${enc(name)}/samples${qs(q)}`, { signal }),
+  /**
+   * What a result's view shows first, in one answer: each part fails as its
+   * own read would (`result`, `distribution`, `samples`); a distribution the
+   * answer went without is read by its own route.
+   * @param {string} name @param {SampleQuery} q @param {string} [of]
+   * @returns {{result: Promise<ResultDetail>, distribution: Promise<Distribution>, samples: Promise<SamplePage>}}
+   */
+  opening: (name, q, of) => {
+    const all = request(`/api/results/${enc(name)}/opening${qs({ ...q, of: of && of !== 'reward' ? of : undefined })}`);
+    /** @param {'detail'|'distribution'|'samples'} k */
+    const part = (k) => {
+      const p = all.then((a) => {
+        // A chart the server did not wait for: asked for by its own route.
+        if (k === 'distribution' && a.pending?.includes(k)) return api.distribution(name, of);
+        const e = a.errors?.[k];
+        if (e) throw new ApiError(e.status, e.error, e);
+        return a[k];
+      });
+      p.catch(() => {}); // a part nobody reads (a press with no click) leaves no unhandled failure
+      return p;
+    };
+    return { result: part('detail'), distribution: part('distribution'), samples: part('samples') };
+  },
   /** @param {string} name @param {string} id @param {Record<string, any>} [q] the table's filters and sort, for prev/next @returns {Promise<SampleDetail>} */
   sample: (name, id, q = {}) => request(`/api/results/${enc(name)}/samples/${enc(id)}${qs({ ...q, offset: undefined })}`),
   /** @param {string} a @param {string} b @returns {Promise<Comparison>} */

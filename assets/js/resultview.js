@@ -50,7 +50,7 @@ const pageQuery = (q) => ({ offset: q.offset, limit: PAGE, sort: q.sort, q: q.q,
  * @param {string} name
  */
 export function askFirstAhead(name) {
-  askAhead(() => { readDetail(name, undefined); api.samples(name, pageQuery(FIRST_QUERY)); });
+  askAhead(() => api.opening(name, pageQuery(FIRST_QUERY)));
 }
 
 /**
@@ -301,8 +301,10 @@ export class ResultView {
     /** @type {HTMLElement|undefined} */ (rows[which === 'first' ? 0 : rows.length - 1])?.focus();
   }
 
+  /** The first read: detail, distribution and first page in one answer. */
   async open() {
-    await Promise.all([this.loadDetail(), this.loadPage()]);
+    const first = api.opening(this.name, pageQuery(this.q), this.dist?.of);
+    await Promise.all([this.loadDetail(first), this.loadPage(false, first.samples)]);
   }
 
   /** Re-read after the result changed on disk (e.g. a running one gained samples). */
@@ -310,9 +312,10 @@ export class ResultView {
     await Promise.all([this.loadDetail(), this.loadPage(true)]);
   }
 
-  async loadDetail() {
+  /** @param {ReturnType<typeof api.opening>} [first] the view's first answer, when this is its first read */
+  async loadDetail(first) {
     try {
-      const [detail, dist] = await readDetail(this.name, this.dist?.of);
+      const [detail, dist] = await (first ? Promise.all([first.result, first.distribution.catch(() => null)]) : readDetail(this.name, this.dist?.of));
       this.detail = detail;
       this.dist = dist;
       this.errorBox.hidden = true;
@@ -461,13 +464,16 @@ export class ResultView {
     }
   }
 
-  /** @param {boolean} [keep] keep the rows while reloading (no flash) */
-  async loadPage(keep) {
+  /**
+   * @param {boolean} [keep] keep the rows while reloading (no flash)
+   * @param {Promise<import('./api.js').SamplePage>} [asked] the page, already asked for (the view's first read)
+   */
+  async loadPage(keep, asked) {
     const seq = ++this.reqSeq;
     if (!keep) this.table.classList.add('loading');
     const q = this.q;
     try {
-      const page = await api.samples(this.name, pageQuery(q));
+      const page = await (asked || api.samples(this.name, pageQuery(q)));
       if (seq !== this.reqSeq) return;
       this.page = page;
       this.filterError.hidden = true;

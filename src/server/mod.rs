@@ -148,6 +148,7 @@ pub fn router(state: AppState, guard: Guard) -> Router {
             "/api/results/{name}/distribution",
             get(api_results::distribution),
         )
+        .route("/api/results/{name}/opening", get(api_results::opening))
         .route("/api/results/{name}/samples", get(api_results::samples))
         .route("/api/results/{name}/samples/{id}", get(api_results::sample))
         .route("/api/compare", get(api_results::compare))

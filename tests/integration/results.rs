@@ -572,3 +572,48 @@ fn the_list_pages_and_filters_on_the_server_tells_repeated_eval_names_apart_and_
     assert_eq!(after["results"][2]["eval_name"], "renamed_eval");
     assert_eq!(after["all"], 250);
 }
+
+#[test]
+fn a_views_first_read_is_one_answer_holding_what_its_three_routes_answer() {
+    let p = Project::new("");
+    make_result(
+        p.path(),
+        "five",
+        "d.jsonl",
+        &[("a", 1.0), ("b", 0.0), ("c", 0.5), ("d", 1.0), ("e", 0.25)],
+    );
+    let s = Server::start(p.path());
+    let (_, detail) = s.get("/api/results/five");
+    let (_, page) = s.get("/api/results/five/samples?limit=2&sort=-reward");
+    let (_, chart) = s.get("/api/results/five/distribution?of=turns");
+    let (code, first) = s.get("/api/results/five/opening?limit=2&sort=-reward&of=turns");
+    assert_eq!(code, 200);
+    assert_eq!(first["detail"], detail);
+    assert_eq!(first["samples"], page);
+    // The chart was read (and cached) above: the answer had no reason to go without it.
+    assert_eq!(first["pending"], json!([]));
+    assert_eq!(first["distribution"], chart);
+    assert_eq!(first["errors"], json!({}));
+
+    // A part the server cannot read fails alone, as its own route says it.
+    let (code, first) = s.get("/api/results/five/opening?filter=reward%20%3D%201&of=colour");
+    assert_eq!(code, 200);
+    assert_eq!(first["detail"], detail, "the summary still comes");
+    assert_eq!(first["samples"], Value::Null);
+    assert_eq!(first["errors"]["samples"]["status"], 400);
+    assert!(
+        first["errors"]["samples"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("use == to compare"),
+        "{first}"
+    );
+    let (_, own) = s.get("/api/results/five/distribution?of=colour");
+    assert_eq!(first["errors"]["distribution"]["status"], 400);
+    assert_eq!(first["errors"]["distribution"]["error"], own["error"]);
+
+    // No such result: the whole answer is its 404.
+    let (code, gone) = s.get("/api/results/nowhere/opening");
+    assert_eq!(code, 404);
+    assert!(gone["error"].is_string());
+}
