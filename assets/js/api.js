@@ -207,6 +207,8 @@ async function send(url, init) {
 }
 
 const enc = encodeURIComponent;
+/** @param {string} name @param {SampleQuery} q @param {string} [of] */
+const openingUrl = (name, q, of) => `/api/results/${enc(name)}/opening${qs({ ...q, of: of && of !== 'reward' ? of : undefined })}`;
 const post = (url, data, method = 'POST') => request(url, {
   method,
   headers: { 'content-type': 'application/json' },
@@ -276,21 +278,26 @@ export const api = {
    * @returns {{result: Promise<ResultDetail>, distribution: Promise<Distribution>, samples: Promise<SamplePage>}}
    */
   opening: (name, q, of) => {
-    const all = request(`/api/results/${enc(name)}/opening${qs({ ...q, of: of && of !== 'reward' ? of : undefined })}`);
+    const all = request(openingUrl(name, q, of));
     /** @param {'detail'|'distribution'|'samples'} k */
-    const part = (k) => {
-      const p = all.then((a) => {
-        // A chart the server did not wait for: asked for by its own route.
-        if (k === 'distribution' && a.pending?.includes(k)) return api.distribution(name, of);
-        const e = a.errors?.[k];
-        if (e) throw new ApiError(e.status, e.error, e);
-        return a[k];
-      });
-      p.catch(() => {}); // a part nobody reads (a press with no click) leaves no unhandled failure
-      return p;
-    };
-    return { result: part('detail'), distribution: part('distribution'), samples: part('samples') };
+    const part = (k) => all.then((a) => {
+      if (k === 'distribution' && a.pending?.includes(k)) return api.distribution(name, of);
+      const e = a.errors?.[k];
+      if (e) throw new ApiError(e.status, e.error, e);
+      return a[k];
+    });
+    const first = { result: part('detail'), distribution: part('distribution'), samples: part('samples') };
+    // The view may stop waiting on a part that fails after another did: no unhandled failure.
+    for (const p of Object.values(first)) p.catch(() => {});
+    return first;
   },
+  /**
+   * Only the request `opening` makes (a press asking ahead): its parts are
+   * made by the `opening` that takes the answer, so a chart left pending is
+   * asked for once, and only if the view opens.
+   * @param {string} name @param {SampleQuery} q
+   */
+  askOpening: (name, q) => { request(openingUrl(name, q, undefined)); },
   /** @param {string} name @param {string} id @param {Record<string, any>} [q] the table's filters and sort, for prev/next @returns {Promise<SampleDetail>} */
   sample: (name, id, q = {}) => request(`/api/results/${enc(name)}/samples/${enc(id)}${qs({ ...q, offset: undefined })}`),
   /** @param {string} a @param {string} b @returns {Promise<Comparison>} */

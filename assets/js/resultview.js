@@ -50,7 +50,7 @@ const pageQuery = (q) => ({ offset: q.offset, limit: PAGE, sort: q.sort, q: q.q,
  * @param {string} name
  */
 export function askFirstAhead(name) {
-  askAhead(() => api.opening(name, pageQuery(FIRST_QUERY)));
+  askAhead(() => api.askOpening(name, pageQuery(FIRST_QUERY)));
 }
 
 /**

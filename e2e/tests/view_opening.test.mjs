@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, launchBrowser, openPage, holdRoute, fontsShown, fontsWarmed } from '../helper.mjs';
-import { writeResult, showcaseMessages } from '../fixtures.mjs';
+import { writeResult, showcaseMessages, manySamples } from '../fixtures.mjs';
 
 let server, browser;
 before(async () => {
@@ -20,6 +20,8 @@ before(async () => {
     report: report(120),
     samples: Array.from({ length: 120 }, (_, i) => sample(i === 90 ? 'x090-an-id-much-longer-than-any-row-above-it' : `x${String(i).padStart(3, '0')}`, i)),
   });
+  // Its chart reads all 20,000 samples' files: slower than its first page.
+  writeResult(server.dir, 'huge', { report: report(20000), samples: manySamples(20000) });
   writeResult(server.dir, 'showcase', { report: report(1), samples: [{ id: 'every_block', reward: 1, messages: showcaseMessages(), input: { question: 'plot and multiply' }, ground_truth: '408' }] });
   browser = await launchBrowser();
 });
@@ -158,6 +160,24 @@ test('a result view and its sample use only fonts the page laid out before, whil
   await page.locator('.result-view[data-result="showcase"] .rv-sample .convo .toolcall').first().waitFor();
   await look();
   assert.deepEqual([...missing], [], 'fonts shown that the page had not laid out (add them to fontwarm.js)');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a big result whose chart is slower than its rows: both come, each asked for once', async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  /** @type {string[]} */
+  const asked = [];
+  page.on('request', (r) => { const p = new URL(r.url()).pathname; if (p.startsWith('/api/results/huge')) asked.push(p); });
+  await page.locator('.result-list:not([data-drawn]) .result-item[data-name="huge"]').click(); // a press, then its click
+  const view = page.locator('.result-view[data-result="huge"]');
+  await view.locator('tr.srow[data-id="s0000"]').waitFor();
+  await view.locator('.hist-bar').first().waitFor();
+  assert.equal(await view.locator('.rv-count').textContent(), '20,000 samples');
+  await page.waitForTimeout(300);
+  // The chart comes in the first answer or, when the server did not wait for it, by its own route: never twice.
+  assert.equal(asked.filter((p) => p.endsWith('/opening')).length, 1, asked.join(' '));
+  assert.ok(asked.filter((p) => p.endsWith('/distribution')).length <= 1, asked.join(' '));
   assert.deepEqual(errors, []);
   await context.close();
 });
