@@ -55,12 +55,19 @@ impl From<std::io::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if let ApiError::Internal(e) = &self {
+impl ApiError {
+    /// What the client is told: `{"error": "..."}`; an internal error's
+    /// details are logged here instead.
+    pub fn body(&self) -> serde_json::Value {
+        if let ApiError::Internal(e) = self {
             tracing::error!("internal error: {e:#}");
         }
-        let body = serde_json::json!({ "error": self.to_string() });
-        (self.status(), Json(body)).into_response()
+        serde_json::json!({ "error": self.to_string() })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.body())).into_response()
     }
 }

@@ -207,8 +207,8 @@ async function send(url, init) {
 }
 
 const enc = encodeURIComponent;
-/** @param {string} name @param {SampleQuery} q @param {string} [of] */
-const openingUrl = (name, q, of) => `/api/results/${enc(name)}/opening${qs({ ...q, of: of && of !== 'reward' ? of : undefined })}`;
+/** A view's first read: its distribution is of the reward (the chart a view opens with). @param {string} name @param {SampleQuery} q */
+const openingUrl = (name, q) => `/api/results/${enc(name)}/opening${qs(q)}`;
 const post = (url, data, method = 'POST') => request(url, {
   method,
   headers: { 'content-type': 'application/json' },
@@ -274,14 +274,14 @@ export const api = {
    * What a result's view shows first, in one answer: each part fails as its
    * own read would (`result`, `distribution`, `samples`); a distribution the
    * answer went without is read by its own route.
-   * @param {string} name @param {SampleQuery} q @param {string} [of]
+   * @param {string} name @param {SampleQuery} q
    * @returns {{result: Promise<ResultDetail>, distribution: Promise<Distribution>, samples: Promise<SamplePage>}}
    */
-  opening: (name, q, of) => {
-    const all = request(openingUrl(name, q, of));
+  opening: (name, q) => {
+    const all = request(openingUrl(name, q));
     /** @param {'detail'|'distribution'|'samples'} k */
     const part = (k) => all.then((a) => {
-      if (k === 'distribution' && a.pending?.includes(k)) return api.distribution(name, of);
+      if (k === 'distribution' && a.pending?.includes(k)) return api.distribution(name);
       const e = a.errors?.[k];
       if (e) throw new ApiError(e.status, e.error, e);
       return a[k];
@@ -297,7 +297,7 @@ export const api = {
    * asked for once, and only if the view opens.
    * @param {string} name @param {SampleQuery} q
    */
-  askOpening: (name, q) => { request(openingUrl(name, q, undefined)); },
+  askOpening: (name, q) => { request(openingUrl(name, q)); },
   /** @param {string} name @param {string} id @param {Record<string, any>} [q] the table's filters and sort, for prev/next @returns {Promise<SampleDetail>} */
   sample: (name, id, q = {}) => request(`/api/results/${enc(name)}/samples/${enc(id)}${qs({ ...q, offset: undefined })}`),
   /** @param {string} a @param {string} b @returns {Promise<Comparison>} */

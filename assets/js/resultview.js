@@ -53,12 +53,6 @@ export function askFirstAhead(name) {
   askAhead(() => api.askOpening(name, pageQuery(FIRST_QUERY)));
 }
 
-/**
- * A result's detail and the distribution charted (`of`, the reward when unset).
- * @param {string} name @param {string|undefined} of
- */
-const readDetail = (name, of) => Promise.all([api.result(name), api.distribution(name, of).catch(() => null)]);
-
 export class ResultView {
   /**
    * @param {string} name
@@ -303,7 +297,7 @@ export class ResultView {
 
   /** The first read: detail, distribution and first page in one answer. */
   async open() {
-    const first = api.opening(this.name, pageQuery(this.q), this.dist?.of);
+    const first = api.opening(this.name, pageQuery(this.q));
     await Promise.all([this.loadDetail(first), this.loadPage(false, first.samples)]);
   }
 
@@ -312,10 +306,14 @@ export class ResultView {
     await Promise.all([this.loadDetail(), this.loadPage(true)]);
   }
 
-  /** @param {ReturnType<typeof api.opening>} [first] the view's first answer, when this is its first read */
-  async loadDetail(first) {
+  /**
+   * The detail and the distribution charted (`of`, kept on refresh), asked
+   * for unless given (the view's first read); a chart that fails is none.
+   * @param {{result: Promise<import('./api.js').ResultDetail>, distribution: Promise<import('./api.js').Distribution>}} [asked]
+   */
+  async loadDetail(asked = { result: api.result(this.name), distribution: api.distribution(this.name, this.dist?.of) }) {
     try {
-      const [detail, dist] = await (first ? Promise.all([first.result, first.distribution.catch(() => null)]) : readDetail(this.name, this.dist?.of));
+      const [detail, dist] = await Promise.all([asked.result, asked.distribution.catch(() => null)]);
       this.detail = detail;
       this.dist = dist;
       this.errorBox.hidden = true;
@@ -466,14 +464,13 @@ export class ResultView {
 
   /**
    * @param {boolean} [keep] keep the rows while reloading (no flash)
-   * @param {Promise<import('./api.js').SamplePage>} [asked] the page, already asked for (the view's first read)
+   * @param {Promise<import('./api.js').SamplePage>} [asked] the page, asked for unless given (the view's first read)
    */
-  async loadPage(keep, asked) {
+  async loadPage(keep, asked = api.samples(this.name, pageQuery(this.q))) {
     const seq = ++this.reqSeq;
     if (!keep) this.table.classList.add('loading');
-    const q = this.q;
     try {
-      const page = await (asked || api.samples(this.name, pageQuery(q)));
+      const page = await asked;
       if (seq !== this.reqSeq) return;
       this.page = page;
       this.filterError.hidden = true;

@@ -113,7 +113,8 @@ pub async fn samples(
 /// own routes give. The distribution reads every sample's row (cached after):
 /// when it takes longer than CHART_GRACE beyond the other two, the answer
 /// goes without it (`pending: ["distribution"]`) and the page asks for it
-/// by its own route, so a big result's rows never wait for its chart.
+/// by its own route: a big result's rows are drawn without waiting for its
+/// chart (its tab then shows when the chart comes, or after 150 ms).
 pub async fn opening(
     State(app): State<AppState>,
     Path(name): Path<String>,
@@ -129,7 +130,7 @@ pub async fn opening(
         get(State(app.clone()), Path(name.clone())),
         samples(State(app), Path(name), Query(page)),
     );
-    let mut out = json!({ "detail": detail?.0, "pending": [] });
+    let detail = detail?.0;
     let chart = match tokio::time::timeout(CHART_GRACE, &mut chart).await {
         Ok(Ok(chart)) => Some(chart),
         Ok(Err(failed)) => Some(Err(
@@ -137,21 +138,20 @@ pub async fn opening(
         )),
         Err(_) => None,
     };
-    if chart.is_none() {
-        out["pending"] = json!(["distribution"]);
-    }
+    let pending: &[&str] = if chart.is_none() {
+        &["distribution"]
+    } else {
+        &[]
+    };
+    let mut out = json!({ "detail": detail, "pending": pending });
     let mut errors = serde_json::Map::new();
     for (key, part) in [("distribution", chart), ("samples", Some(page))] {
         out[key] = match part {
             Some(Ok(Json(v))) => v,
             Some(Err(e)) => {
-                if let crate::error::ApiError::Internal(cause) = &e {
-                    tracing::error!("internal error: {cause:#}");
-                }
-                errors.insert(
-                    key.into(),
-                    json!({ "status": e.status().as_u16(), "error": e.to_string() }),
-                );
+                let mut told = e.body();
+                told["status"] = e.status().as_u16().into();
+                errors.insert(key.into(), told);
                 Value::Null
             }
             None => Value::Null,
