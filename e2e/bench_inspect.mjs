@@ -8,10 +8,12 @@
 //   list    the log is listed (devloop: its item in Results, as the server
 //           draws it into the page; inspect view, which opens the only log
 //           of its folder at once: its name shown)
-//   painted the list painted, at the earliest: the later of the moment above
-//           and the page's first contentful paint (nothing shows before
-//           it; a list in the page's first HTML shows with it, one drawn
-//           by script later shows a frame after the moment above)
+//   painted the list on screen: when the frame that first holds it was
+//           shown (a probe, a dot added in the check that sees the list, is
+//           painted in that frame; its element timing is that frame's
+//           presentation). A list in the page's first HTML shows with the
+//           first contentful paint, one drawn by script a frame after it is
+//           in the page.
 //   usable  the page's own list is in place (devloop: its script has read
 //           the lists and drawn the items again; inspect view: as soon as
 //           listed, its list is its script's). The clicks below wait for this.
@@ -64,24 +66,40 @@ function inspectView() {
  * In the page, from its start: the moment (ms since navigation) each
  * condition first holds, checked once per frame. A condition is
  * `{sel}` (an element matches) or `{text, ci}` (the page's text holds it).
- * @param {Record<string, {sel?: string, text?: string, ci?: boolean}>} marks
+ * @param {Record<string, {sel?: string, text?: string, ci?: boolean, shown?: boolean}>} marks
  */
 function watchFromStart(marks) {
   const seen = {};
   Object.defineProperty(window, '__seen', { value: seen });
+  // A mark with `shown: true` is also timed when it is on screen (window.__shown).
+  const shown = {};
+  Object.defineProperty(window, '__shown', { value: shown });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (shown[e.identifier] === undefined) shown[e.identifier] = /** @type {any} */ (e).renderTime || e.startTime;
+  }).observe({ type: 'element', buffered: true });
+  const probe = (k) => {
+    const dot = Object.assign(document.createElement('span'), { textContent: '.' });
+    dot.setAttribute('elementtiming', k);
+    dot.style.cssText = 'position: fixed; right: 0; bottom: 0; font: 1px monospace; pointer-events: none';
+    return dot;
+  };
   const holds = (c) => c.sel ? !!document.querySelector(c.sel)
     : (() => { const t = document.body ? document.body.textContent || '' : ''; return c.ci ? t.toLowerCase().includes(c.text.toLowerCase()) : t.includes(c.text); })();
   const tick = () => {
-    for (const [k, c] of Object.entries(marks)) if (seen[k] === undefined && holds(c)) seen[k] = performance.now();
+    for (const [k, c] of Object.entries(marks)) {
+      if (seen[k] !== undefined || !holds(c)) continue;
+      seen[k] = performance.now();
+      if (c.shown) document.body.append(probe(k));
+    }
     if (Object.keys(seen).length < Object.keys(marks).length) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 }
 
-/** The later of `at` and the page's first contentful paint (ms since navigation). */
-async function paintedBy(page, at) {
-  const h = await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime, null, { timeout: 60_000 });
-  return Math.max(at, Math.round(await h.jsonValue()));
+/** Resolves with the moment mark `k` was on screen (ms since navigation). */
+async function shownAt(page, k) {
+  const h = await page.waitForFunction((k) => window.__shown && window.__shown[k], k, { timeout: 60_000 });
+  return Math.round(await h.jsonValue());
 }
 
 /** Resolves with the page's moment for mark `k` (ms since navigation). */
@@ -141,12 +159,12 @@ try {
       const { context, page, counter } = await freshPage(browser);
       const item = `.result-item[data-name="${name}"]`;
       const own = `.result-list:not([data-drawn]) ${item}`;
-      await page.addInitScript(watchFromStart, { list: { sel: item }, usable: { sel: own } });
+      await page.addInitScript(watchFromStart, { list: { sel: item, shown: true }, usable: { sel: own } });
       await page.goto(server.url);
       const list = await seen(page, 'list');
       const listBytes = counter.bytes;
       const usable = await seen(page, 'usable');
-      const painted = await paintedBy(page, list);
+      const painted = await shownAt(page, 'list');
       const view = `.result-view[data-result="${name}"]`;
       const pg = await clickThenWait(page, { sel: own }, [{ sel: `${view} tr.srow` }]);
       const sample = await clickThenWait(page, { sel: `${view} tr.srow[data-id="q1_epoch_1"]` },
@@ -162,11 +180,11 @@ try {
       const { context, page, counter } = await freshPage(browser);
       // inspect view opens the only log of its folder by itself: its first
       // page is timed from the log's name being shown to the last sample's.
-      await page.addInitScript(watchFromStart, { list: { text: logFile.replace(/\.eval$/, '') }, page: { text: 'q1000' } });
+      await page.addInitScript(watchFromStart, { list: { text: logFile.replace(/\.eval$/, ''), shown: true }, page: { text: 'q1000' } });
       await page.goto(iv.url);
       const list = await seen(page, 'list');
       const listBytes = counter.bytes;
-      const painted = await paintedBy(page, list);
+      const painted = await shownAt(page, 'list');
       const pg = (await seen(page, 'page')) - list;
       const sample = await clickThenWait(page, { text: 'q1' }, [{ text: 'Adding 1 and 2.' }, { text: 'MODEL CALL', ci: true }]);
       await new Promise((r) => setTimeout(r, 300));
@@ -182,7 +200,7 @@ try {
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const col = (k) => ({ d: med(rows.devloop.map((r) => r[k])), i: med(rows.inspect.map((r) => r[k])) });
 console.log(`\nmedian of ${opt.reps} cold repetitions            devloop   inspect view   ratio`);
-for (const [k, label] of [['list', 'list (page load → log listed)'], ['painted', 'list painted (at the earliest)'], ['usable', 'list usable (its script has run)'], ['page', 'first page of samples'], ['sample', 'open one sample']]) {
+for (const [k, label] of [['list', 'list (page load → log listed)'], ['painted', 'list painted (on screen)'], ['usable', 'list usable (its script has run)'], ['page', 'first page of samples'], ['sample', 'open one sample']]) {
   const { d, i } = col(k);
   console.log(`${label.padEnd(40)} ${String(d).padStart(6)} ms ${String(i).padStart(9)} ms ${(i / Math.max(d, 1)).toFixed(1).padStart(7)}×`);
 }

@@ -11,7 +11,7 @@ import { datasetFields } from './datasets.js';
 import { lineDiff } from './diff.js';
 import { el, kids, fmtAgo, fmtWhen, shown } from './util.js';
 
-const LINE_H = 20; // px; must match .code-lines / .code-editor line-height in style.css
+const LINE_H = 20; // px; must match .code-lines / .code-editor line-height in views.css
 const PAD_TOP = 8; // px; .code-editor padding-top
 
 /** @param {string} name */

@@ -9,7 +9,7 @@ import { LogModel } from './logmodel.js';
 import { LogSearch, highlighter } from './logsearch.js';
 import { el, fmtClock, stripAnsi } from './util.js';
 
-const ROW_H = 18;          // px; must match .log-row height in style.css
+const ROW_H = 18;          // px; must match .log-row height (--row-h in style.css)
 const MARGIN_ROWS = 30;    // rows rendered above and below the viewport
 const MAX_SPACER = 8_000_000; // px; beyond this, scroll position is scaled
 

@@ -28,16 +28,30 @@ let V = null;
  */
 let viewsLost = false;
 // The views' modules, fetched at once rather than import by import: the
-// server lists them on this script's tag (server/assets.rs), not in the
-// page's preloads, so they do not hold up its first paint.
+// server lists them on boot.js's tag (server/assets.rs).
 for (const href of (document.querySelector('script[data-later]')?.getAttribute('data-later') || '').split(' ').filter(Boolean)) {
   document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
 }
-// The server's colours for the code it highlights, which only the views show: linked
-// from here, not the page, the stylesheet does not hold up the page's first frame.
-document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: '/highlight.css' }));
-/** @type {Promise<typeof import('./views.js')>} */
-const viewsReady = import('./views.js').then((m) => { V = m; return m; }, (e) => {
+/**
+ * A stylesheet the views need, linked now: the page's own (style.css, inside
+ * it) styles only what its first frame shows, so that frame waits for no file.
+ * @param {string} href @returns {Promise<void>} once applied; rejects if it could not be fetched
+ */
+function linkStyle(href) {
+  return new Promise((resolve, reject) => {
+    const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href });
+    link.addEventListener('load', () => resolve());
+    link.addEventListener('error', () => reject(new Error(`${href} could not be fetched`)));
+    document.head.append(link);
+  });
+}
+/**
+ * The views: their modules and their stylesheets (views.css; the server's
+ * colours for the code it highlights, /highlight.css). A view is never shown
+ * unstyled: what opens one waits for all of them.
+ * @type {Promise<typeof import('./views.js')>}
+ */
+const viewsReady = Promise.all([import('./views.js'), linkStyle('/assets/views.css'), linkStyle('/highlight.css')]).then(([m]) => { V = m; return m; }, (e) => {
   viewsLost = true;
   console.warn(`the views did not load (${e.message}); the page reloads once the server answers`);
   return new Promise(() => {}); // what waits for them waits for the reload
@@ -495,6 +509,7 @@ class App {
 
   /** @param {string} name @param {boolean} [activate] */
   openDataset(name, activate = true) {
+    if (!V) { viewsReady.then(() => this.openDataset(name, activate)); return undefined; }
     const key = 'dataset:' + name;
     return this.openView(key, () => new DatasetView(name, { onHash: () => this.onViewChanged(key) }), activate);
   }

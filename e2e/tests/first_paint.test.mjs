@@ -47,6 +47,10 @@ before(async () => {
   mkdirSync(path.join(server.dir, 'logs'), { recursive: true });
   for (const f of made) copyFileSync(f, path.join(server.dir, 'logs', path.basename(f)));
   writeFileSync(path.join(server.dir, 'logs', 'garbage.eval'), 'not a zip');
+  // A dataset and a config that does not parse, for the other panes' lists.
+  mkdirSync(path.join(server.dir, 'datasets'), { recursive: true });
+  writeFileSync(path.join(server.dir, 'datasets', 'qa.jsonl'), '{"q": 1}\nnot json\n');
+  writeFileSync(path.join(server.dir, 'configs', 'bad.toml'), 'command = [\n');
   // Started with all of it there, so the list the page reads is the one drawn.
   await server.kill();
   await server.start();
@@ -163,6 +167,51 @@ test('one who keeps the Runs tab open sees it at once, and the results list afte
   assert.ok(await page.locator('#runs > .side-box[data-side="results"]').isHidden(), 'not the drawn Results tab');
   await page.locator('#runs .side-tab[data-side="results"]').click();
   await page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('what the first frame shows is styled by the page alone: the views\' stylesheets change none of it', async () => {
+  // The page carries only style.css; views.css and /highlight.css come with the views.
+  await server.waitFinished(await server.launch('quick'));
+  const { context, page, errors } = await newPage();
+  await page.emulateMedia({ reducedMotion: 'reduce' }); // a pulsing dot is not a change of style
+  const releases = [await holdRoute(page, '**/assets/views.css'), await holdRoute(page, '**/highlight.css')];
+  await page.goto(server.url);
+  await page.locator(`${OWN} .result-item[data-name="old_eval"]`).waitFor();
+  await page.locator('#configs .config-name').first().waitFor();
+  await page.locator('#runs .run-item').first().waitFor({ state: 'attached' });
+  // Everything read (the project's name last): what changes after this is style, not content.
+  await page.waitForFunction(() => document.getElementById('project')?.textContent && /** @type {any} */ (window).devloop?.synced);
+  /** Every element's computed style, those of the first snapshot kept for the second. */
+  const styles = () => page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__els ??= [...document.body.querySelectorAll('*')];
+    return w.__els.map((/** @type {Element} */ e) => {
+      if (!e.isConnected) return null;
+      const c = getComputedStyle(e);
+      const o = {};
+      for (let i = 0; i < c.length; i++) o[c[i]] = c.getPropertyValue(c[i]);
+      return { at: `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')}`, text: e.textContent, o };
+    });
+  });
+  const first = await styles();
+  assert.equal(await page.evaluate(() => [...document.styleSheets].filter((s) => s.href).length), 0, 'only the page\'s own stylesheet so far');
+  for (const r of releases) r();
+  await page.waitForFunction(() => ['/assets/views.css', '/highlight.css'].every((h) => [...document.styleSheets].some((s) => s.href?.endsWith(h))));
+  const second = await styles();
+  const changed = [];
+  first.forEach((a, i) => {
+    const b = second[i];
+    if (!a || !b || a.text !== b.text) return; // drawn again with other content (a count, a time)
+    for (const k of Object.keys(a.o)) if (a.o[k] !== b.o[k]) changed.push(`${a.at} ${k}: ${a.o[k]} → ${b.o[k]}`);
+  });
+  assert.deepEqual(changed, []);
+  // What the comparison covered: every pane's list, with items of each kind.
+  const covered = first.filter(Boolean).map((x) => x.at).join(' ');
+  for (const seen of ['.result-item', '.day-head', '.group-head', '.dot.rs-success', '.config-name', '.run-item', '.side-tab', 'button#theme-toggle', 'kbd']) {
+    assert.ok(covered.includes(seen), `the compared elements hold ${seen}`);
+  }
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -127,21 +127,19 @@ fn with_style_inline(ui_dir: &Option<PathBuf>, html: String) -> String {
     html.replacen(STYLE_LINK, &format!("<style>\n{css}</style>"), 1)
 }
 
-/// Where `index.html` lists the page's modules.
-const PRELOAD_MARK: &str = "<!-- modulepreload";
+/// Where `index.html` names its first script; the lists of modules are added here.
+const BOOT_SCRIPT: &str = "<script type=\"module\" src=\"/assets/js/boot.js\"";
 
-/// Where `main.js` is named in `index.html`; its `data-later` is added here.
-const MAIN_SCRIPT: &str = "<script type=\"module\" src=\"/assets/js/main.js\"";
-
-/// `index.html` with a `modulepreload` link for every module `main.js`
-/// imports, directly or not: the browser then fetches them all while it
-/// parses the page, instead of discovering them one import level at a time
-/// (a round trip per level). What `main.js` asks for with `import()` (the
-/// views, which the lists do not wait for) is listed on its script tag as
-/// `data-later`, and `main.js` preloads those itself once it runs: fetched
-/// and compiled with the page's first paint, they held it up by ~50 ms on
-/// a 2-core machine (bench_inspect.mjs). What other modules load on demand
-/// (the editor's libraries) is not listed.
+/// `index.html` with the page's modules listed on `boot.js`'s tag, for it
+/// to fetch at once instead of one import level at a time (a round trip per
+/// level): `data-first`, every module `main.js` imports, directly or not
+/// (`boot.js` preloads them once the first frame is on screen), and
+/// `data-later`, what `main.js` asks for with `import()` (the views, which
+/// the lists do not wait for) and what those import, which `main.js`
+/// preloads itself once it runs. Listed as `modulepreload` links in the
+/// page, the first ones held up its first paint by ~20 ms on a 2-core
+/// machine, the views by ~50 ms (bench_inspect.mjs). What other modules
+/// load on demand (the editor's libraries) is not listed.
 fn with_module_preloads(ui_dir: &Option<PathBuf>, mut text: String) -> String {
     let first = static_imports(ui_dir, "js/main.js");
     let mut later: Vec<String> = Vec::new();
@@ -152,21 +150,20 @@ fn with_module_preloads(ui_dir: &Option<PathBuf>, mut text: String) -> String {
             }
         }
     }
-    if let Some(at) = text.find(MAIN_SCRIPT) {
-        let names: Vec<String> = later.iter().map(|n| format!("/assets/{n}")).collect();
+    let listed = |names: &[String]| -> String {
+        let names: Vec<String> = names.iter().map(|n| format!("/assets/{n}")).collect();
+        names.join(" ")
+    };
+    if let Some(at) = text.find(BOOT_SCRIPT) {
         text.insert_str(
-            at + MAIN_SCRIPT.len(),
-            &format!(" data-later=\"{}\"", names.join(" ")),
+            at + BOOT_SCRIPT.len(),
+            &format!(
+                " data-first=\"{}\" data-later=\"{}\"",
+                listed(&first),
+                listed(&later)
+            ),
         );
     }
-    let Some(at) = text.find(PRELOAD_MARK) else {
-        return text;
-    };
-    let links: String = first
-        .iter()
-        .map(|n| format!("<link rel=\"modulepreload\" href=\"/assets/{n}\">\n  "))
-        .collect();
-    text.insert_str(at, &links);
     text
 }
 
@@ -305,16 +302,13 @@ mod tests {
         }
         let ui = Some(dir.path().to_path_buf());
         assert_eq!(dynamic_imports(&ui, "js/main.js"), ["js/later.js"]);
-        let page = format!("<head><!-- modulepreload -->{MAIN_SCRIPT}></script></head>");
+        let page = format!("<head>{BOOT_SCRIPT}></script></head>");
         let html = with_module_preloads(&ui, page);
-        let order: Vec<&str> = html
-            .split("href=\"/assets/")
-            .skip(1)
-            .filter_map(|l| l.split('"').next())
-            .collect();
-        assert_eq!(order, ["js/a.js", "js/main.js"], "{html}");
         assert!(
-            html.contains(" data-later=\"/assets/js/b.js /assets/js/later.js\""),
+            html.contains(
+                " data-first=\"/assets/js/a.js /assets/js/main.js\" \
+                 data-later=\"/assets/js/b.js /assets/js/later.js\""
+            ),
             "{html}"
         );
     }

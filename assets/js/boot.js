@@ -1,0 +1,36 @@
+// The page's first script. The HTML already shows what a cold load needs to
+// show (the results list is drawn into it by the server), so the page's own
+// work starts once that first frame is on screen: the answers and modules
+// it fetched while the frame was being laid out held the frame up by
+// ~30 ms on a 2-core machine (first contentful paint ~96 → ~70 ms from
+// navigation, e2e/bench_inspect.mjs). Its tag lists what to fetch at once:
+// `data-reads`, the lists' first reads (main.js's fetches take these
+// answers), and, added by the server (server/assets.rs), `data-first`, every
+// module main.js imports, rather than import by import; `data-later`, the
+// views, main.js fetches itself.
+
+const tag = document.querySelector('script[src="/assets/js/boot.js"]');
+/** @param {string} attr @returns {string[]} */
+const listed = (attr) => (tag?.getAttribute(attr) || '').split(' ').filter(Boolean);
+
+/** Resolves once the page's first contentful paint has been shown, or at once in a hidden tab (which paints nothing). */
+function afterFirstPaint() {
+  return new Promise((resolve) => {
+    if (document.visibilityState === 'hidden' || performance.getEntriesByName('first-contentful-paint').length) { resolve(undefined); return; }
+    const paints = new PerformanceObserver((list) => {
+      if (list.getEntries().some((e) => e.name === 'first-contentful-paint')) { paints.disconnect(); resolve(undefined); }
+    });
+    paints.observe({ type: 'paint', buffered: true });
+    // A tab hidden while it loads, or a browser without paint timing, starts anyway.
+    document.addEventListener('visibilitychange', () => resolve(undefined), { once: true });
+    setTimeout(resolve, 500);
+  });
+}
+
+/** @param {Record<string, string>} attrs */
+const link = (attrs) => document.head.append(Object.assign(document.createElement('link'), attrs));
+
+await afterFirstPaint();
+for (const href of listed('data-reads')) link({ rel: 'preload', as: 'fetch', crossOrigin: 'anonymous', href });
+for (const href of listed('data-first')) link({ rel: 'modulepreload', href });
+await import('./main.js');
