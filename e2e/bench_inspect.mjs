@@ -14,9 +14,11 @@
 //           presentation). A list in the page's first HTML shows with the
 //           first contentful paint, one drawn by script a frame after it is
 //           in the page.
-//   usable  the page's own list is in place (devloop: its script has read
-//           the lists and drawn the items again; inspect view: as soon as
-//           listed, its list is its script's). The clicks below wait for this.
+//   usable  the page's own list is in place and opens what is clicked
+//           without waiting (devloop: its script has read the lists and
+//           drawn the items again, and its views, which load after the
+//           first frame, are in; inspect view: as soon as listed, its list
+//           is its script's). The clicks below wait for this.
 //   page    the first page of samples is shown (clicked open in devloop:
 //           its rows on screen; a page longer than the screen shows the
 //           rows the screen holds, and the rest one frame after)
@@ -158,7 +160,7 @@ try {
       const name = `logs/${logFile}`;
       const { context, page, counter } = await freshPage(browser);
       const item = `.result-item[data-name="${name}"]`;
-      const own = `.result-list:not([data-drawn]) ${item}`;
+      const own = `html[data-views="ready"] .result-list:not([data-drawn]) ${item}`;
       await page.addInitScript(watchFromStart, { list: { sel: item, shown: true }, usable: { sel: own } });
       await page.goto(server.url);
       const list = await seen(page, 'list');

@@ -23,7 +23,7 @@ function afterFirstPaint() {
     paints.observe({ type: 'paint', buffered: true });
     // A tab hidden while it loads, or a browser without paint timing, starts anyway.
     document.addEventListener('visibilitychange', () => resolve(undefined), { once: true });
-    setTimeout(resolve, 500);
+    setTimeout(resolve, 2000);
   });
 }
 

@@ -48,10 +48,16 @@ function linkStyle(href) {
 /**
  * The views: their modules and their stylesheets (views.css; the server's
  * colours for the code it highlights, /highlight.css). A view is never shown
- * unstyled: what opens one waits for all of them.
+ * unstyled: what opens one waits for all of them. Once they are in, the page
+ * says so on its root (`data-views="ready"`), for what drives it from outside
+ * (the browser tests, the benchmarks): a tab opens from then on without waiting.
  * @type {Promise<typeof import('./views.js')>}
  */
-const viewsReady = Promise.all([import('./views.js'), linkStyle('/assets/views.css'), linkStyle('/highlight.css')]).then(([m]) => { V = m; return m; }, (e) => {
+const viewsReady = Promise.all([import('./views.js'), linkStyle('/assets/views.css'), linkStyle('/highlight.css')]).then(([m]) => {
+  V = m;
+  document.documentElement.dataset.views = 'ready';
+  return m;
+}, (e) => {
   viewsLost = true;
   console.warn(`the views did not load (${e.message}); the page reloads once the server answers`);
   return new Promise(() => {}); // what waits for them waits for the reload

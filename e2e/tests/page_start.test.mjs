@@ -36,16 +36,41 @@ async function pageWithViewsHeld() {
 test('the results list shows while the views are still loading, and an early click opens the result once they come', async () => {
   const { context, page, errors, release, asked } = await pageWithViewsHeld();
   await page.goto(server.url);
-  const item = page.locator('.result-item[data-name="calc_1"]');
+  // The page's own drawing of the list (the server's comes before its script runs).
+  const item = page.locator('.result-list:not([data-drawn]) .result-item[data-name="calc_1"]');
   await item.waitFor();
   assert.ok(asked() > 0, 'the page asked for the views');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.views), undefined, 'the page does not say its views are in');
   await item.click();
   await page.waitForTimeout(300);
   assert.equal(await page.locator('.result-view').count(), 0, 'no view before its code is here');
   release();
   await page.locator('.result-view[data-result="calc_1"] tr.srow').first().waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.views), 'ready');
   assert.match(decodeURIComponent(new URL(page.url()).hash), /result=calc_1/);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the page\'s script and its first reads start once its first frame is shown, not before', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.locator('html[data-views="ready"] .result-list:not([data-drawn]) .result-item[data-name="calc_1"]').waitFor();
+  const { fcp, starts } = await page.evaluate(() => ({
+    fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
+    starts: performance.getEntriesByType('resource').map((r) => [new URL(r.name).pathname + new URL(r.name).search, r.startTime]),
+  }));
+  assert.ok(fcp > 0, 'the page painted');
+  const after = (p) => {
+    const s = starts.find(([n]) => n === p);
+    assert.ok(s, `${p} was fetched: ${JSON.stringify(starts)}`);
+    assert.ok(s[1] > fcp, `${p} asked at ${s[1]} ms, before the first paint at ${fcp} ms`);
+  };
+  for (const p of ['/assets/js/main.js', '/assets/js/api.js', '/api/results?limit=200', '/api/configs', '/api/runs', '/assets/views.css']) after(p);
+  // Each asked once: the preloaded answers are the ones the page's reads take.
+  const twice = starts.map(([n]) => n).filter((n, i, all) => all.indexOf(n) !== i && !n.startsWith('/api/events'));
+  assert.deepEqual(twice, []);
   await context.close();
 });
 

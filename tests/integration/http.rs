@@ -169,10 +169,12 @@ fn the_page_carries_its_stylesheet_so_its_first_frame_waits_for_no_other_file() 
         "style.css is in the page, whole"
     );
     // A linked stylesheet holds up the first frame until it arrives; the
-    // colours of highlighted code come with the views (main.js).
+    // views' rules and the colours of highlighted code come with the views
+    // (main.js).
     assert!(!html.contains("rel=\"stylesheet\""), "{html}");
     for (path, kind) in [
         ("/assets/style.css", "text/css"),
+        ("/assets/views.css", "text/css"),
         ("/highlight.css", "text/css"),
     ] {
         let resp = ureq::get(&format!("{}{path}", s.url)).call().unwrap();
