@@ -3,11 +3,11 @@
 // work starts once that first frame is on screen: the answers and modules
 // it fetched while the frame was being laid out held the frame up by
 // ~30 ms on a 2-core machine (first contentful paint ~96 → ~70 ms from
-// navigation, e2e/bench_inspect.mjs). Its tag lists what to fetch at once:
-// `data-reads`, the lists' first reads (main.js's fetches take these
-// answers), and, added by the server (server/assets.rs), `data-first`, every
-// module main.js imports, rather than import by import; `data-later`, the
-// views, main.js fetches itself.
+// navigation, e2e/bench_inspect.mjs). Its tag lists what to fetch at once
+// rather than import by import: `data-reads`, the lists' first reads
+// (main.js's fetches take these answers), and, added by the server
+// (server/assets.rs), `data-first`, every module main.js imports, and
+// `data-later`, the views' modules, which main.js asks for as it starts.
 
 const tag = document.querySelector('script[src="/assets/js/boot.js"]');
 /** @param {string} attr @returns {string[]} */
@@ -16,7 +16,8 @@ const listed = (attr) => (tag?.getAttribute(attr) || '').split(' ').filter(Boole
 /** Resolves once the page's first contentful paint has been shown, or at once in a hidden tab (which paints nothing). */
 function afterFirstPaint() {
   return new Promise((resolve) => {
-    if (document.visibilityState === 'hidden' || performance.getEntriesByName('first-contentful-paint').length) { resolve(undefined); return; }
+    if (document.visibilityState === 'hidden') { resolve(undefined); return; }
+    // Buffered: a paint already shown is reported too.
     const paints = new PerformanceObserver((list) => {
       if (list.getEntries().some((e) => e.name === 'first-contentful-paint')) { paints.disconnect(); resolve(undefined); }
     });
@@ -34,3 +35,5 @@ await afterFirstPaint();
 for (const href of listed('data-reads')) link({ rel: 'preload', as: 'fetch', crossOrigin: 'anonymous', href });
 for (const href of listed('data-first')) link({ rel: 'modulepreload', href });
 await import('./main.js');
+// main.js has asked for views.js as it ran; the rest of the views' modules now come with it.
+for (const href of listed('data-later')) link({ rel: 'modulepreload', href });

@@ -27,11 +27,6 @@ let V = null;
  * (`resync`). Nothing is lost: without the views no tab could open.
  */
 let viewsLost = false;
-// The views' modules, fetched at once rather than import by import: the
-// server lists them on boot.js's tag (server/assets.rs).
-for (const href of (document.querySelector('script[data-later]')?.getAttribute('data-later') || '').split(' ').filter(Boolean)) {
-  document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href }));
-}
 /**
  * A stylesheet the views need, linked now: the page's own (style.css, inside
  * it) styles only what its first frame shows, so that frame waits for no file.

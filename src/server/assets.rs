@@ -135,8 +135,8 @@ const BOOT_SCRIPT: &str = "<script type=\"module\" src=\"/assets/js/boot.js\"";
 /// level): `data-first`, every module `main.js` imports, directly or not
 /// (`boot.js` preloads them once the first frame is on screen), and
 /// `data-later`, what `main.js` asks for with `import()` (the views, which
-/// the lists do not wait for) and what those import, which `main.js`
-/// preloads itself once it runs. Listed as `modulepreload` links in the
+/// the lists do not wait for) and what those import, which `boot.js`
+/// preloads once `main.js` has run. Listed as `modulepreload` links in the
 /// page, the first ones held up its first paint by ~20 ms on a 2-core
 /// machine, the views by ~50 ms (bench_inspect.mjs). What other modules
 /// load on demand (the editor's libraries) is not listed.
