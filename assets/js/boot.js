@@ -31,9 +31,36 @@ function afterFirstPaint() {
 /** @param {Record<string, string>} attrs */
 const link = (attrs) => document.head.append(Object.assign(document.createElement('link'), attrs));
 
+// What is pressed in the first frame (the server's list, its tabs, the top bar's buttons) before
+// main.js has set up its listeners is kept and done again once it has: a click is never lost.
+/** @type {HTMLElement[]} */
+const early = [];
+const PRESSABLE = 'button, [role="button"]';
+/** @param {Event} e */
+const keepClick = (e) => {
+  const t = /** @type {HTMLElement|null} */ (/** @type {Element} */ (e.target).closest?.(PRESSABLE));
+  if (t) early.push(t);
+};
+/** Enter or Space on an item drawn as `role=button` (a real button turns these into a click itself). @param {KeyboardEvent} e */
+const keepKey = (e) => {
+  const t = /** @type {HTMLElement} */ (e.target);
+  if ((e.key === 'Enter' || e.key === ' ') && t.matches?.('[role="button"]:not(button)')) { e.preventDefault(); early.push(t); }
+};
+document.addEventListener('click', keepClick, true);
+document.addEventListener('keydown', keepKey, true);
+
 await afterFirstPaint();
 for (const href of listed('data-reads')) link({ rel: 'preload', as: 'fetch', crossOrigin: 'anonymous', href });
 for (const href of listed('data-first')) link({ rel: 'modulepreload', href });
 await import('./main.js');
+document.removeEventListener('click', keepClick, true);
+document.removeEventListener('keydown', keepKey, true);
+for (const t of early) {
+  // An item the page has drawn again by now is found by its name.
+  const name = t.dataset.name;
+  const now = t.isConnected ? t : name === undefined ? null
+    : [...document.querySelectorAll('.result-item')].find((x) => /** @type {HTMLElement} */ (x).dataset.name === name);
+  /** @type {HTMLElement|null|undefined} */ (now)?.click();
+}
 // main.js has asked for views.js as it ran; the rest of the views' modules now come with it.
 for (const href of listed('data-later')) link({ rel: 'modulepreload', href });

@@ -3,8 +3,8 @@
 // own and draws the items again once it has read them. The two drawings are
 // written apart (Rust and results.js): these tests hold them to the same
 // markup over every kind of entry, check the list is there with no script at
-// all, and that the server's drawing answers clicks before the page has read
-// its lists.
+// all, and that the server's drawing answers clicks and keys before the
+// page's script is in (boot.js keeps them) and before it has read its lists.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -89,7 +89,8 @@ async function pageWithListHeld() {
   const p = await newPage();
   const release = await holdRoute(p.page, '**/api/results?limit=200');
   await p.page.goto(server.url);
-  await p.page.waitForFunction(() => document.readyState === 'complete');
+  // The page's script is in (it starts after the first frame, boot.js): only the lists are not.
+  await p.page.waitForFunction(() => document.readyState === 'complete' && /** @type {any} */ (window).devloop);
   return { ...p, release };
 }
 
@@ -134,6 +135,26 @@ test('a result clicked in the server\'s drawing, before the page has read its li
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+for (const press of ['click', 'Enter']) {
+  test(`a result pressed (${press}) in the server's drawing before the page's script is in opens once the script is`, async () => {
+    const { context, page, errors } = await newPage();
+    const releaseScript = await holdRoute(page, '**/assets/js/main.js');
+    const releaseList = await holdRoute(page, '**/api/results?limit=200');
+    await page.goto(server.url);
+    const item = page.locator(`${DRAWN} .result-item[data-name="yesterday_eval"]`);
+    if (press === 'click') await item.click();
+    else { await item.focus(); await page.keyboard.press('Enter'); }
+    assert.equal(await page.evaluate(() => 'devloop' in window), false, 'pressed before the script ran');
+    releaseScript();
+    await page.locator('.result-view[data-result="yesterday_eval"] tr.srow').first().waitFor();
+    releaseList();
+    await page.locator(`${OWN} .result-item.active[data-name="yesterday_eval"]`).waitFor();
+    assert.equal(await page.locator('.result-view').count(), 1, 'opened once');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
 
 test('a tab of the server\'s drawing clicked before the page has read its lists shows that tab', async () => {
   const { context, page, errors, release } = await pageWithListHeld();
