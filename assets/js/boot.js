@@ -55,12 +55,7 @@ for (const href of listed('data-first')) link({ rel: 'modulepreload', href });
 await import('./main.js');
 document.removeEventListener('click', keepClick, true);
 document.removeEventListener('keydown', keepKey, true);
-for (const t of early) {
-  // An item the page has drawn again by now is found by its name.
-  const name = t.dataset.name;
-  const now = t.isConnected ? t : name === undefined ? null
-    : [...document.querySelectorAll('.result-item')].find((x) => /** @type {HTMLElement} */ (x).dataset.name === name);
-  /** @type {HTMLElement|null|undefined} */ (now)?.click();
-}
+// Still the elements pressed: main.js draws nothing again before its first reads come, a task after this.
+for (const t of early) t.click();
 // main.js has asked for views.js as it ran; the rest of the views' modules now come with it.
 for (const href of listed('data-later')) link({ rel: 'modulepreload', href });
